@@ -1,0 +1,28 @@
+"""UUIDv7 identifiers (RFC 9562): time-ordered, so id order is creation order."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+import uuid
+
+_RANDOM_BITS = 74  # rand_a (12) + rand_b (62)
+_lock = threading.Lock()
+_last = (0, 0)
+
+
+def uuid7() -> uuid.UUID:
+    """A new UUIDv7, strictly increasing within this process (RFC 9562, method 2)."""
+    global _last
+    with _lock:
+        ms = time.time_ns() // 1_000_000
+        rand = int.from_bytes(os.urandom(10), "big") >> (80 - _RANDOM_BITS)
+        last_ms, last_rand = _last
+        if ms <= last_ms:
+            ms, rand = last_ms, last_rand + 1
+            if rand >> _RANDOM_BITS:
+                ms, rand = ms + 1, 0
+        _last = (ms, rand)
+    rand_a, rand_b = rand >> 62, rand & ((1 << 62) - 1)
+    return uuid.UUID(int=(ms << 80) | (0x7 << 76) | (rand_a << 64) | (0b10 << 62) | rand_b)

@@ -1,0 +1,145 @@
+"""GraphQL object types for organizations, webhooks, triggers and the event catalog."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+import strawberry
+
+from hookwire.domain.access import Caller
+from hookwire.domain.go_duration import format_go_duration
+from hookwire.domain.master_keys import MasterKeyRing
+from hookwire.models import Webhook as WebhookModel
+from hookwire.schema.scalars import Duration
+from hookwire.services.webhooks import TriggerKey, decrypt_headers
+
+REDACTED = "[redacted]"
+
+
+@strawberry.enum
+class TriggerType(enum.Enum):
+    EVENT = "event"
+    SYNC_HOOK = "sync_hook"
+
+
+@strawberry.enum
+class Role(enum.Enum):
+    ADMIN = "admin"
+    MEMBER = "member"
+
+
+@strawberry.type
+class Header:
+    name: str
+    values: list[str]
+
+
+@strawberry.type
+class Trigger:
+    trigger_type: TriggerType
+    trigger_name: str
+
+    @classmethod
+    def of(cls, key: TriggerKey) -> Trigger:
+        return cls(trigger_type=TriggerType(key[0]), trigger_name=key[1])
+
+
+@strawberry.type
+class Webhook:
+    id: strawberry.ID
+    name: str
+    description: str
+    target_url: str
+    custom_headers: list[Header] = strawberry.field(
+        description="Values are visible to ADMIN keys; MEMBER keys see them redacted."
+    )
+    timeout: Duration = strawberry.field(
+        description='"0s" means the defaults: 10s for events, 2s for sync hooks.'
+    )
+    enabled: bool
+    disabled_reason: str | None
+    triggers: list[Trigger]
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(
+        cls,
+        model: WebhookModel,
+        triggers: list[TriggerKey],
+        caller: Caller,
+        ring: MasterKeyRing,
+    ) -> Webhook:
+        headers = [
+            Header(name=name, values=values if caller.can_write else [REDACTED] * len(values))
+            for name, values in decrypt_headers(model, ring)
+        ]
+        return cls(
+            id=strawberry.ID(str(model.id)),
+            name=model.name,
+            description=model.description,
+            target_url=model.target_url,
+            custom_headers=headers,
+            timeout=Duration(format_go_duration(model.timeout_ns)),
+            enabled=model.enabled,
+            disabled_reason=model.disabled_reason,
+            triggers=[Trigger.of(t) for t in triggers],
+            created_at=model.created_at,
+            updated_at=model.updated_at,
+        )
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    end_cursor: str | None
+
+
+@strawberry.type
+class WebhookEdge:
+    cursor: str
+    node: Webhook
+
+
+@strawberry.type
+class WebhookConnection:
+    edges: list[WebhookEdge]
+    page_info: PageInfo
+    total_count: int
+
+
+@strawberry.type
+class DeletedWebhook:
+    id: strawberry.ID
+
+
+@strawberry.type
+class EventField:
+    name: str
+    type: str
+    description: str
+
+
+@strawberry.type
+class EventType:
+    name: str = strawberry.field(description='e.g. "PersonCreated_v1" or "token_minted"')
+    trigger_type: TriggerType
+    description: str
+    fields: list[EventField]
+
+
+@strawberry.type
+class SigningKey:
+    kid: str
+    created_at: datetime
+    activates_at: datetime
+    retires_at: datetime | None
+    status: str = strawberry.field(description="PENDING, ACTIVE, RETIRING or RETIRED.")
+
+
+@strawberry.type
+class Organization:
+    id: strawberry.ID
+    name: str
+    signing_keys: list[SigningKey]

@@ -1,0 +1,1 @@
+"""Business actions over the models: each validates with domain rules, then writes."""

@@ -1,0 +1,72 @@
+"""The `hookwire` command, run as a user runs it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet
+
+
+@pytest.fixture
+def hookwire(tmp_path: Path):  # type: ignore[no-untyped-def]
+    env = {
+        **os.environ,
+        "HOOKWIRE_DATABASE_URL": f"sqlite://{tmp_path / 'cli.db'}",
+        "HOOKWIRE_SECRET_KEYS": Fernet.generate_key().decode(),
+    }
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "hookwire.cli", *args],
+            env=env,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    return run
+
+
+def test_org_create_apikey_create_and_keys_rotate(hookwire) -> None:  # type: ignore[no-untyped-def]
+    created = hookwire("org", "create", "Acme", "--json")
+    assert created.returncode == 0, created.stderr
+    org = json.loads(created.stdout)
+    assert set(org) == {"organization_id", "api_key"}
+
+    member = hookwire(
+        "apikey", "create", "--org", org["organization_id"], "--role", "member", "--json"
+    )
+    assert member.returncode == 0, member.stderr
+    assert json.loads(member.stdout)["api_key"].startswith("hwk_")
+
+    rotated = hookwire("keys", "rotate", "--org", org["organization_id"])
+    assert rotated.returncode == 0, rotated.stderr
+    assert "signs from" in rotated.stdout
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("apikey", "create", "--org", "nope", "--json"),
+        ("apikey", "create", "--org", "01900000-0000-7000-8000-000000000000"),
+        ("keys", "rotate", "--org", "123"),
+        ("org", "create", "   "),
+    ],
+)
+def test_bad_input_exits_non_zero_with_one_line(hookwire, args: tuple[str, ...]) -> None:  # type: ignore[no-untyped-def]
+    result = hookwire(*args)
+    assert result.returncode != 0
+    assert result.stderr.strip().startswith("hookwire: ")
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_migrate_is_repeatable(hookwire) -> None:  # type: ignore[no-untyped-def]
+    assert hookwire("migrate").returncode == 0
+    again = hookwire("migrate")
+    assert again.returncode == 0, again.stderr
