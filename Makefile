@@ -18,8 +18,8 @@ run: install
 	$(BIN)/hookwire serve --host 127.0.0.1 --port 8000
 
 lint: install
-	$(BIN)/ruff check hookwire tests bench
-	$(BIN)/ruff format --check hookwire tests bench
+	$(BIN)/ruff check hookwire tests
+	$(BIN)/ruff format --check hookwire tests
 
 typecheck: install
 	$(BIN)/mypy
