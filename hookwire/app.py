@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import Route, WebSocketRoute
 
+from hookwire.delivery.worker import Worker
 from hookwire.models.database import close_database, open_database
 from hookwire.rest.body_limit import BodyLimitMiddleware
 from hookwire.rest.health import healthz, readyz
@@ -18,9 +21,27 @@ from hookwire.schema.schema import build_schema
 from hookwire.schema.view import HookwireGraphQL
 from hookwire.settings import Settings
 
+log = logging.getLogger(__name__)
 
-def create_app(settings: Settings | None = None, *, run_migrations: bool = True) -> Starlette:
-    """The ASGI app: GraphQL at /graphql, the JWKS endpoint, health checks."""
+
+@contextlib.asynccontextmanager
+async def running_worker(runtime: Runtime) -> AsyncIterator[Worker]:
+    """A delivery worker in this process until the block ends; in-flight attempts finish."""
+    worker = Worker(runtime, runtime.transport, runtime.bus)
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run(stop))
+    runtime.wake_worker = worker.wake
+    try:
+        yield worker
+    finally:
+        stop.set()
+        await task
+
+
+def create_app(
+    settings: Settings | None = None, *, run_migrations: bool = True, run_worker: bool = True
+) -> Starlette:
+    """The ASGI app: GraphQL at /graphql, the JWKS endpoint, health checks, and the worker."""
     settings = settings or Settings.from_env()
     runtime = Runtime.create(settings)
     graphql = HookwireGraphQL(
@@ -34,8 +55,12 @@ def create_app(settings: Settings | None = None, *, run_migrations: bool = True)
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await open_database(settings.database_url, run_migrations=run_migrations)
         try:
-            yield
+            async with contextlib.AsyncExitStack() as stack:
+                if run_worker:
+                    await stack.enter_async_context(running_worker(runtime))
+                yield
         finally:
+            await runtime.close()
             await close_database()
 
     app = Starlette(

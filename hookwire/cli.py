@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import json
 import logging
+import signal
 import sys
 import uuid
 from collections.abc import Awaitable, Callable
@@ -32,6 +33,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--no-worker", action="store_true", help="API only, no delivery worker")
 
+    commands.add_parser("worker", help="run the delivery worker alone (scale-out)")
     commands.add_parser("migrate", help="apply pending database migrations")
     commands.add_parser("export-schema", help="print the GraphQL schema (SDL)")
 
@@ -124,7 +126,28 @@ def _serve(args: argparse.Namespace, settings: Settings) -> None:
     from hookwire.app import create_app
 
     settings = Settings.from_env(host=args.host, port=args.port)
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
+    app = create_app(settings, run_worker=not args.no_worker)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+
+
+async def _worker(settings: Settings) -> None:
+    """The worker alone, until SIGTERM or SIGINT; in-flight attempts finish first."""
+    from hookwire.app import running_worker
+    from hookwire.runtime import Runtime
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    runtime = Runtime.create(settings)
+    await open_database(settings.database_url)
+    try:
+        async with running_worker(runtime):
+            print("worker running; SIGTERM stops it", flush=True)
+            await stop.wait()
+    finally:
+        await runtime.close()
+        await close_database()
 
 
 def run(argv: list[str]) -> None:
@@ -137,6 +160,8 @@ def run(argv: list[str]) -> None:
     settings = Settings.from_env()
     if args.command == "serve":
         _serve(args, settings)
+    elif args.command == "worker":
+        asyncio.run(_worker(settings))
     elif args.command == "migrate":
         asyncio.run(apply_migrations(settings.database_url))
         print("migrations applied")

@@ -1,13 +1,23 @@
-"""What a running Hookwire process holds: settings, the master key ring, rate limits."""
+"""What a running Hookwire process holds: settings, keys, limits, the bus and the transport."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import timedelta
 
+from hookwire import __version__
+from hookwire.delivery.bus import InMemoryBus
+from hookwire.delivery.signers import SignerCache
+from hookwire.delivery.transport import Transport
 from hookwire.domain.master_keys import MasterKeyRing
+from hookwire.domain.retry_policy import attempt_budget
 from hookwire.services.rate_limits import RateLimits
 from hookwire.settings import Settings
+
+
+def _no_worker() -> None:
+    return None
 
 
 @dataclass
@@ -15,13 +25,27 @@ class Runtime:
     settings: Settings
     key_ring: MasterKeyRing
     rate_limits: RateLimits
+    bus: InMemoryBus
+    transport: Transport
+    signers: SignerCache
+    # Called after deliveries are committed, so an in-process worker starts at once.
+    wake_worker: Callable[[], None] = field(default=_no_worker)
 
     @classmethod
     def create(cls, settings: Settings) -> Runtime:
+        key_ring = MasterKeyRing(settings.secret_keys)
         return cls(
             settings=settings,
-            key_ring=MasterKeyRing(settings.secret_keys),
+            key_ring=key_ring,
+            signers=SignerCache(key_ring),
             rate_limits=RateLimits(settings.redis_url),
+            bus=InMemoryBus(),
+            transport=Transport(
+                allowed_networks=settings.allowed_networks,
+                resolve=settings.resolve,
+                ca_bundle=settings.ca_bundle,
+                user_agent=f"Hookwire/{__version__}",
+            ),
         )
 
     @property
@@ -31,3 +55,11 @@ class Runtime:
     @property
     def key_retire_margin(self) -> timedelta:
         return timedelta(seconds=self.settings.key_retire_margin)
+
+    @property
+    def attempt_budget(self) -> int:
+        return attempt_budget(self.settings.retry_schedule)
+
+    async def close(self) -> None:
+        await self.bus.close()
+        await self.transport.close()

@@ -6,7 +6,9 @@ from pathlib import Path
 import pytest
 from cryptography.fernet import Fernet
 
+from hookwire.domain.go_duration import parse_go_duration
 from hookwire.settings import Settings
+from tests.support.receiver import Receiver
 from tests.support.server import Org, ServerThread, free_port, new_org
 
 
@@ -19,10 +21,35 @@ def test_settings(database_url: str, **overrides: object) -> Settings:
     )
 
 
+# Delivery tests resolve these names to loopback; only 127.0.0.1 is on the allow list, so
+# the other loopback and private answers show the SSRF block.
+BLOCKED_HOSTS = {
+    "loopback.test": "127.0.0.2",
+    "private.test": "10.1.2.3",
+    "metadata.test": "169.254.169.254",
+    "mapped.test": "::ffff:127.0.0.1",
+    "v6-loopback.test": "::1",
+}
+FAST_RETRIES = "100ms,200ms,300ms"
+
+
 @pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerThread]:
+def receiver() -> Iterator[Receiver]:
+    with Receiver() as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory, receiver: Receiver) -> Iterator[ServerThread]:
     database = tmp_path_factory.mktemp("db") / "hookwire.db"
-    thread = ServerThread(test_settings(f"sqlite://{database}")).start()
+    settings = test_settings(
+        f"sqlite://{database}",
+        allowed_networks=("127.0.0.1/32",),
+        resolve={**receiver.resolve, **BLOCKED_HOSTS},
+        ca_bundle=receiver.ca_bundle_path,
+        retry_schedule=tuple(parse_go_duration(d) / 1e9 for d in FAST_RETRIES.split(",")),
+    )
+    thread = ServerThread(settings).start()
     yield thread
     thread.stop()
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import time
+import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from cryptography.hazmat.primitives import hashes, serialization
@@ -75,7 +78,53 @@ class JwtSigner:
 
     def sign(self, claims: dict[str, Any]) -> str:
         """The compact JWS of `claims`."""
-        payload = json.dumps(claims, separators=(",", ":"), ensure_ascii=False)
-        signing_input = self._header + b64url(payload.encode())
+        return self.sign_payload(json.dumps(claims, separators=(",", ":"), ensure_ascii=False))
+
+    def sign_payload(self, payload_json: str) -> str:
+        """The compact JWS of an already serialized claim set."""
+        signing_input = self._header + b64url(payload_json.encode())
         r, s = decode_dss_signature(self._key.sign(signing_input.encode(), _ES256))
         return signing_input + "." + b64url(r.to_bytes(32, "big") + s.to_bytes(32, "big"))
+
+
+EVENT_TOKEN_LIFETIME = 1200
+SYNC_HOOK_TOKEN_LIFETIME = 300
+
+
+@dataclass(frozen=True)
+class CallClaims:
+    """What a webhook call's JWT says, apart from the per-attempt iat, exp and jti."""
+
+    issuer: str
+    organization_id: str
+    subject: str  # the event id, or the sync hook invocation id
+    target_url: str
+    webhook_id: str
+    trigger_type: str  # "event" or "sync_hook"
+    trigger_name: str
+    trigger_content_json: str  # serialized once per event, spliced into every attempt
+
+    @property
+    def lifetime(self) -> int:
+        return EVENT_TOKEN_LIFETIME if self.trigger_type == "event" else SYNC_HOOK_TOKEN_LIFETIME
+
+
+def call_token(signer: JwtSigner, claims: CallClaims, now: float | None = None) -> str:
+    """The JWT body of one call: claims of §5 with a fresh jti, signed ES256."""
+    issued_at = int(time.time() if now is None else now)
+    head = {
+        "iss": claims.issuer,
+        "aud": claims.organization_id,
+        "sub": claims.subject,
+        "iat": issued_at,
+        "exp": issued_at + claims.lifetime,
+        "jti": str(uuid.uuid4()),
+        "target_url": claims.target_url,
+        "webhook_id": claims.webhook_id,
+        "trigger_type": claims.trigger_type,
+        "trigger_name": claims.trigger_name,
+    }
+    head_json = json.dumps(head, separators=(",", ":"), ensure_ascii=False)
+    return signer.sign_payload(
+        head_json[:-1] + ',"trigger_content":' + claims.trigger_content_json + "}"
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
-from hookwire.schema.scalars import Duration
+from hookwire.schema.scalars import JSON, Duration
 from hookwire.schema.types import TriggerType
 
 
@@ -47,3 +47,28 @@ class UpdateWebhookInput:
     custom_headers: list[HeaderInput] | None = None
     timeout: Duration | None = None
     enabled: bool | None = None
+
+
+@strawberry.input
+class TestEventInput:
+    event_name: str
+    count: int | None = 1
+    duplicates: bool | None = strawberry.field(
+        default=False, description="True: the `count` events share one event id and one content."
+    )
+    analytics_correlation_id: str | None = None
+
+
+@strawberry.input
+class EmitEventInput:
+    event_name: str
+    content: JSON | None = strawberry.field(
+        default=None,
+        description="Event-specific fields; event_metadata is filled in by the server.",
+    )
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description=(
+            "The same key again within 24 hours returns the first event and delivers nothing new."
+        ),
+    )

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import enum
+import uuid
 from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
@@ -11,8 +13,12 @@ from hookwire.domain.access import Caller
 from hookwire.domain.go_duration import format_go_duration
 from hookwire.domain.master_keys import MasterKeyRing
 from hookwire.models import Webhook as WebhookModel
+from hookwire.schema.context import Info
 from hookwire.schema.scalars import Duration
 from hookwire.services.webhooks import TriggerKey, decrypt_headers
+
+if TYPE_CHECKING:
+    from hookwire.schema.deliveries import DeliveryConnection, DeliveryStatus
 
 REDACTED = "[redacted]"
 
@@ -62,6 +68,26 @@ class Webhook:
     triggers: list[Trigger]
     created_at: datetime
     updated_at: datetime
+
+    @strawberry.field
+    async def deliveries(
+        self,
+        info: Info,
+        first: int | None = 20,
+        after: str | None = None,
+        status: Annotated[DeliveryStatus, strawberry.lazy("hookwire.schema.deliveries")]
+        | None = None,
+    ) -> Annotated[DeliveryConnection, strawberry.lazy("hookwire.schema.deliveries")]:
+        from hookwire.resolvers.deliveries import delivery_page
+        from hookwire.services.deliveries import deliveries_of
+
+        caller = await info.context.reader()
+        query = deliveries_of(
+            caller.organization_id,
+            webhook_id=uuid.UUID(self.id),
+            status=None if status is None else status.value,
+        )
+        return await delivery_page(query, 20 if first is None else first, after)
 
     @classmethod
     def of(

@@ -7,13 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from tortoise.expressions import Q
 
-from hookwire.delivery.signing import (
-    JwtSigner,
-    generate_private_key,
-    private_key_from_pem,
-    private_key_to_pem,
-    public_jwk,
-)
+from hookwire.delivery.signing import generate_private_key, private_key_to_pem, public_jwk
 from hookwire.domain.master_keys import MasterKeyRing
 from hookwire.models import SigningKey
 
@@ -88,11 +82,3 @@ def signing_key_of(keys: list[SigningKey], now: datetime) -> SigningKey | None:
         k for k in keys if k.activates_at <= now and (k.retires_at is None or k.retires_at > now)
     ]
     return max(live, key=lambda k: (k.activates_at, k.id), default=None)
-
-
-async def active_signer(organization_id: uuid.UUID, ring: MasterKeyRing) -> JwtSigner:
-    """A signer with the organization's active key."""
-    key = signing_key_of(await published_keys(organization_id), now_utc())
-    if key is None:
-        raise LookupError(f"organization {organization_id} has no active signing key")
-    return JwtSigner(private_key_from_pem(ring.decrypt(key.private_key_encrypted)), key.kid)

@@ -17,7 +17,8 @@ from hookwire.domain.event_catalog import check_trigger
 from hookwire.domain.go_duration import parse_webhook_timeout
 from hookwire.domain.master_keys import MasterKeyRing
 from hookwire.domain.target_url import normalize_target_url
-from hookwire.models import Trigger, Webhook
+from hookwire.models import Delivery, Trigger, Webhook
+from hookwire.models.queue import ACTIVE
 
 Headers = Sequence[tuple[str, Sequence[str]]]
 TriggerKey = tuple[str, str]  # (trigger_type, trigger_name), e.g. ("event", "PersonCreated_v1")
@@ -145,17 +146,28 @@ async def update_webhook(
     if values:
         webhook.update_from_dict(values)
         try:
-            await webhook.save()
+            async with in_transaction():
+                await webhook.save()
+                if changes.enabled is False:
+                    await _cancel_pending(webhook.id)
         except IntegrityError:
             await _ensure_unique_url(org_id, str(values["target_url"]), exclude=webhook.id)
             raise
     return webhook
 
 
+async def _cancel_pending(webhook_id: uuid.UUID) -> None:
+    await Delivery.filter(webhook_id=webhook_id, status__in=ACTIVE).update(
+        status="CANCELLED", next_attempt_at=None
+    )
+
+
 async def delete_webhook(org_id: uuid.UUID, webhook_id: str) -> uuid.UUID:
-    """Delete a webhook and its triggers; its delivery history stays."""
+    """Delete a webhook and its triggers, cancel its pending deliveries; history stays."""
     webhook = await get_webhook(org_id, webhook_id)
-    await webhook.delete()
+    async with in_transaction():
+        await webhook.delete()
+        await _cancel_pending(webhook.id)
     return webhook.id
 
 

@@ -9,7 +9,6 @@ import httpx
 import jwt
 import pytest
 
-from hookwire.services.signing_keys import active_signer
 from tests.support.server import Org, ServerThread
 
 PATH = "/organizations/webhooks/verification-jwks"
@@ -70,7 +69,7 @@ def test_rate_limit_is_per_organization_with_retry_after(
 def test_a_jwt_signed_with_the_active_key_verifies_with_pyjwkclient(
     server: ServerThread, org: Org
 ) -> None:
-    signer = server.run(active_signer(uuid.UUID(org.id), server.runtime.key_ring))
+    signer = server.run(server.runtime.signers.signer_for(uuid.UUID(org.id)))
     now = int(time.time())
     token = signer.sign(
         {"iss": "hookwire", "aud": org.id, "sub": "evt", "iat": now, "exp": now + 60}
@@ -90,7 +89,7 @@ def test_a_jwt_signed_with_the_active_key_verifies_with_pyjwkclient(
 def test_rotation_publishes_the_new_key_at_once_but_signs_with_the_old_one(
     server: ServerThread, org: Org
 ) -> None:
-    before = server.run(active_signer(uuid.UUID(org.id), server.runtime.key_ring)).kid
+    before = server.run(server.runtime.signers.signer_for(uuid.UUID(org.id))).kid
 
     keys = org.client().data(ROTATE)["rotateSigningKey"]["signingKeys"]
 
@@ -100,4 +99,4 @@ def test_rotation_publishes_the_new_key_at_once_but_signs_with_the_old_one(
     assert old["retiresAt"] > new["activatesAt"]
     published = {k["kid"] for k in jwks(server, org.id).json()["keys"]}
     assert published == {old["kid"], new["kid"]}
-    assert server.run(active_signer(uuid.UUID(org.id), server.runtime.key_ring)).kid == before
+    assert server.run(server.runtime.signers.signer_for(uuid.UUID(org.id))).kid == before

@@ -1,0 +1,147 @@
+"""Writing attempt outcomes: one transaction per batch, then the outcomes go to the bus."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from tortoise.transactions import in_transaction
+
+from hookwire.delivery.transport import AttemptResult
+from hookwire.domain.retry_policy import RetryDecision
+from hookwire.models import Delivery, DeliveryAttempt, Webhook
+from hookwire.models.queue import ACTIVE
+
+GONE_REASON = "disabled automatically: the target answered 410 Gone"
+
+
+@dataclass(frozen=True)
+class Finished:
+    """A claimed delivery after its attempt (or cancelled without one: result is None)."""
+
+    delivery: Delivery
+    trigger_name: str
+    result: AttemptResult | None = None
+    decision: RetryDecision | None = None
+
+
+def attempt_row(
+    *,
+    organization_id: uuid.UUID,
+    webhook_id: uuid.UUID,
+    trigger_type: str,
+    trigger_name: str,
+    attempt_number: int,
+    result: AttemptResult,
+    decision: RetryDecision | None = None,
+    delivery_id: uuid.UUID | None = None,
+    event_id: uuid.UUID | None = None,
+    invocation_id: uuid.UUID | None = None,
+) -> DeliveryAttempt:
+    """The stored record of one call."""
+    return DeliveryAttempt(
+        organization_id=organization_id,
+        delivery_id=delivery_id,
+        webhook_id=webhook_id,
+        event_id=event_id,
+        invocation_id=invocation_id,
+        trigger_type=trigger_type,
+        trigger_name=trigger_name,
+        attempt_number=attempt_number,
+        outcome=result.outcome,
+        status_code=result.status_code,
+        duration_ms=result.duration_ms,
+        error=result.error,
+        response_body=result.response_body,
+        started_at=result.started_at,
+        finished_at=result.finished_at,
+        will_retry=decision.will_retry if decision else False,
+        next_attempt_at=decision.next_attempt_at if decision else None,
+    )
+
+
+def outcome_message(attempt: DeliveryAttempt) -> dict[str, Any]:
+    """An attempt as the bus carries it: JSON-ready, with its organization."""
+
+    def text(value: object) -> str | None:
+        return None if value is None else str(value)
+
+    def moment(value: datetime | None) -> str | None:
+        return None if value is None else value.astimezone(UTC).isoformat()
+
+    return {
+        "organization_id": str(attempt.organization_id),
+        "id": str(attempt.id),
+        "delivery_id": text(attempt.delivery_id),
+        "webhook_id": str(attempt.webhook_id),
+        "event_id": text(attempt.event_id),
+        "invocation_id": text(attempt.invocation_id),
+        "trigger_type": attempt.trigger_type,
+        "trigger_name": attempt.trigger_name,
+        "attempt_number": attempt.attempt_number,
+        "outcome": attempt.outcome,
+        "status_code": attempt.status_code,
+        "duration_ms": attempt.duration_ms,
+        "error": attempt.error,
+        "response_body": attempt.response_body,
+        "started_at": moment(attempt.started_at),
+        "finished_at": moment(attempt.finished_at),
+        "will_retry": attempt.will_retry,
+        "next_attempt_at": moment(attempt.next_attempt_at),
+    }
+
+
+async def record_finished(batch: Sequence[Finished]) -> list[dict[str, Any]]:
+    """Store attempts and new delivery states in one transaction; returns bus messages."""
+    attempts: list[DeliveryAttempt] = []
+    gone: set[uuid.UUID] = set()
+    for item in batch:
+        delivery = item.delivery
+        delivery.lease_owner = None
+        delivery.lease_expires_at = None
+        if item.result is None or item.decision is None:
+            delivery.status, delivery.next_attempt_at = "CANCELLED", None
+            continue
+        delivery.attempt_count += 1
+        delivery.status = item.decision.status
+        delivery.next_attempt_at = item.decision.next_attempt_at
+        if item.decision.disable_webhook:
+            gone.add(delivery.webhook_id)
+        attempts.append(
+            attempt_row(
+                organization_id=delivery.organization_id,
+                webhook_id=delivery.webhook_id,
+                trigger_type="event",
+                trigger_name=item.trigger_name,
+                attempt_number=delivery.attempt_count,
+                result=item.result,
+                decision=item.decision,
+                delivery_id=delivery.id,
+                event_id=delivery.event_id,
+            )
+        )
+    now = datetime.now(UTC)
+    for item in batch:
+        item.delivery.updated_at = now
+    async with in_transaction():
+        await DeliveryAttempt.bulk_create(attempts)
+        await Delivery.bulk_update(
+            [item.delivery for item in batch],
+            fields=[
+                "status",
+                "attempt_count",
+                "next_attempt_at",
+                "lease_owner",
+                "lease_expires_at",
+                "updated_at",
+            ],
+        )
+        if gone:
+            await Webhook.filter(id__in=gone).update(enabled=False, disabled_reason=GONE_REASON)
+            await Delivery.filter(webhook_id__in=gone, status__in=ACTIVE).update(
+                status="CANCELLED", next_attempt_at=None
+            )
+    return [outcome_message(attempt) for attempt in attempts]
