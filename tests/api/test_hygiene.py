@@ -78,3 +78,15 @@ def test_production_turns_graphiql_and_introspection_off() -> None:
 
     assert "graphiql" not in page.text.lower()
     assert "introspection" in schema.json()["errors"][0]["message"].lower()
+
+
+def test_depth_over_ten_is_refused(org: Org) -> None:
+    ten = (
+        "{ deliveries { edges { node { event { deliveries { webhook { deliveries { edges {"
+        " node { event { id } } } } } } } } } } }"
+    )
+    eleven = ten.replace("event { id }", "event { deliveries { id } }")
+
+    assert "errors" not in org.client().execute(ten)
+    body = org.client().execute(eleven)
+    assert "exceeds maximum operation depth of 10" in body["errors"][0]["message"]

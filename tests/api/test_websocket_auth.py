@@ -47,3 +47,10 @@ def test_slashid_header_pair_in_the_payload_is_accepted(
 ) -> None:
     payload = {"SlashID-OrgID": org.id, "SlashID-API-Key": org.api_key}
     assert asyncio.run(handshake(server, protocol, payload)) == ("ack", None)
+
+
+def test_graphiqls_headers_editor_content_is_accepted(server: ServerThread, org: Org) -> None:
+    # GraphiQL (@graphiql/toolkit) sends the headers editor's JSON as the connection_init
+    # payload, with the header names as typed.
+    payload = {"Authorization": f"Bearer {org.api_key}"}
+    assert asyncio.run(handshake(server, "graphql-transport-ws", payload)) == ("ack", None)
