@@ -24,8 +24,19 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
+# The tests that touch a database run a second time on PostgreSQL, each in a database of
+# its own that is dropped afterwards.
+DATABASE_TESTS := tests/api tests/services tests/models tests/test_durability.py tests/test_cli.py \
+	tests/test_scale_out.py
+
 test: install lint typecheck
 	$(BIN)/pytest -q
+	@if $(BIN)/python -m tests.support.postgres; then \
+		echo "== database tests again, on PostgreSQL =="; \
+		HOOKWIRE_TEST_BACKEND=postgres $(BIN)/pytest -q $(DATABASE_TESTS); \
+	else \
+		echo "PostgreSQL is not reachable at 127.0.0.1:5432: the PostgreSQL run is SKIPPED"; \
+	fi
 
 schema: install
 	$(BIN)/hookwire export-schema > schema.graphql

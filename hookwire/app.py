@@ -54,6 +54,7 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await open_database(settings.database_url, run_migrations=run_migrations)
+        await runtime.start()
         try:
             async with contextlib.AsyncExitStack() as stack:
                 if run_worker:

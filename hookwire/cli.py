@@ -141,6 +141,7 @@ async def _worker(settings: Settings) -> None:
         loop.add_signal_handler(signum, stop.set)
     runtime = Runtime.create(settings)
     await open_database(settings.database_url)
+    await runtime.start()
     try:
         async with running_worker(runtime):
             print("worker running; SIGTERM stops it", flush=True)

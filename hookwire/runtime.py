@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from hookwire import __version__
-from hookwire.delivery.bus import InMemoryBus
+from hookwire.delivery.bus import Bus, bus_for
 from hookwire.delivery.signers import SignerCache
 from hookwire.delivery.transport import Transport
 from hookwire.domain.master_keys import MasterKeyRing
@@ -25,7 +25,7 @@ class Runtime:
     settings: Settings
     key_ring: MasterKeyRing
     rate_limits: RateLimits
-    bus: InMemoryBus
+    bus: Bus
     transport: Transport
     signers: SignerCache
     # Called after deliveries are committed, so an in-process worker starts at once.
@@ -39,7 +39,7 @@ class Runtime:
             key_ring=key_ring,
             signers=SignerCache(key_ring),
             rate_limits=RateLimits(settings.redis_url),
-            bus=InMemoryBus(),
+            bus=bus_for(settings.redis_url),
             transport=Transport(
                 allowed_networks=settings.allowed_networks,
                 resolve=settings.resolve,
@@ -59,6 +59,10 @@ class Runtime:
     @property
     def attempt_budget(self) -> int:
         return attempt_budget(self.settings.retry_schedule)
+
+    async def start(self) -> None:
+        """Connect what needs a running event loop (the Redis listener)."""
+        await self.bus.start()
 
     async def close(self) -> None:
         await self.bus.close()

@@ -1,13 +1,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from cryptography.fernet import Fernet
 
 from hookwire.domain.go_duration import parse_go_duration
 from hookwire.settings import Settings
+from tests.support.postgres import fresh_database
 from tests.support.receiver import Receiver
 from tests.support.server import Org, ServerThread, free_port, new_org
 
@@ -41,17 +41,17 @@ def receiver() -> Iterator[Receiver]:
 
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory, receiver: Receiver) -> Iterator[ServerThread]:
-    database = tmp_path_factory.mktemp("db") / "hookwire.db"
-    settings = test_settings(
-        f"sqlite://{database}",
-        allowed_networks=("127.0.0.1/32",),
-        resolve={**receiver.resolve, **BLOCKED_HOSTS},
-        ca_bundle=receiver.ca_bundle_path,
-        retry_schedule=tuple(parse_go_duration(d) / 1e9 for d in FAST_RETRIES.split(",")),
-    )
-    thread = ServerThread(settings).start()
-    yield thread
-    thread.stop()
+    with fresh_database(tmp_path_factory.mktemp("db")) as database_url:
+        settings = test_settings(
+            database_url,
+            allowed_networks=("127.0.0.1/32",),
+            resolve={**receiver.resolve, **BLOCKED_HOSTS},
+            ca_bundle=receiver.ca_bundle_path,
+            retry_schedule=tuple(parse_go_duration(d) / 1e9 for d in FAST_RETRIES.split(",")),
+        )
+        thread = ServerThread(settings).start()
+        yield thread
+        thread.stop()
 
 
 @pytest.fixture
@@ -62,8 +62,3 @@ def org(server: ServerThread) -> Org:
 @pytest.fixture
 def other_org(server: ServerThread) -> Org:
     return new_org(server, "Globex")
-
-
-@pytest.fixture
-def sqlite_path(tmp_path: Path) -> Path:
-    return tmp_path / "hookwire.db"

@@ -11,12 +11,19 @@ from pathlib import Path
 import pytest
 from cryptography.fernet import Fernet
 
+from tests.support.postgres import fresh_database
+
 
 @pytest.fixture
 def hookwire(tmp_path: Path):  # type: ignore[no-untyped-def]
+    with fresh_database(tmp_path) as database_url:
+        yield _runner(tmp_path, database_url)
+
+
+def _runner(tmp_path: Path, database_url: str):  # type: ignore[no-untyped-def]
     env = {
         **os.environ,
-        "HOOKWIRE_DATABASE_URL": f"sqlite://{tmp_path / 'cli.db'}",
+        "HOOKWIRE_DATABASE_URL": database_url,
         "HOOKWIRE_SECRET_KEYS": Fernet.generate_key().decode(),
     }
 

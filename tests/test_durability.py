@@ -10,15 +10,17 @@ import jwt
 import pytest
 
 from tests.support.delivery import CREATE, DELIVERY, EMIT, unique_path
+from tests.support.postgres import fresh_database
 from tests.support.process import Deployment
 from tests.support.receiver import Receiver, Response
 
 
 @pytest.fixture
 def deployment(tmp_path: Path, receiver: Receiver) -> Iterator[Deployment]:
-    running = Deployment(tmp_path, f"sqlite://{tmp_path / 'hookwire.db'}", receiver)
-    yield running
-    running.stop_all()
+    with fresh_database(tmp_path) as database_url:
+        running = Deployment(tmp_path, database_url, receiver)
+        yield running
+        running.stop_all()
 
 
 def test_an_event_accepted_before_a_crash_is_delivered_after_restart(

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
@@ -60,6 +62,9 @@ class InMemoryBus:
     def __init__(self) -> None:
         self._subscribers: dict[str, set[Subscriber]] = {}
 
+    async def start(self) -> None:
+        return None
+
     def subscribe(self, organization_id: str) -> Subscriber:
         subscriber = Subscriber(self, organization_id)
         self._subscribers.setdefault(organization_id, set()).add(subscriber)
@@ -83,3 +88,65 @@ class InMemoryBus:
         for group in list(self._subscribers.values()):
             for subscriber in list(group):
                 subscriber.end()
+
+
+CHANNEL = "hookwire:outcomes"
+
+
+class RedisBus:
+    """Outcomes cross processes through Redis pub/sub: one listener per process feeds the
+    bounded queues of this process's subscribers."""
+
+    def __init__(self, url: str, channel: str = CHANNEL) -> None:
+        from redis.asyncio import Redis
+
+        self._redis = Redis.from_url(url)
+        self._channel = channel
+        self._local = InMemoryBus()
+        self._listener: asyncio.Task[None] | None = None
+        self._listening = asyncio.Event()
+
+    async def start(self) -> None:
+        """Start listening; returns once the subscription to the channel is live."""
+        if self._listener is None:
+            self._listener = asyncio.create_task(self._listen())
+        await self._listening.wait()
+
+    def subscribe(self, organization_id: str) -> Subscriber:
+        return self._local.subscribe(organization_id)
+
+    async def publish(self, outcomes: list[Outcome]) -> None:
+        """One message per batch, so a busy worker costs Redis one round trip per batch."""
+        if outcomes:
+            await self._redis.publish(self._channel, json.dumps(outcomes))
+
+    async def _listen(self) -> None:
+        while True:
+            try:
+                async with self._redis.pubsub() as pubsub:
+                    await pubsub.subscribe(self._channel)
+                    self._listening.set()
+                    async for message in pubsub.listen():
+                        if message["type"] == "message":
+                            await self._local.publish(json.loads(message["data"]))
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("lost the Redis outcome channel; reconnecting in 1 s")
+                await asyncio.sleep(1)
+
+    async def close(self) -> None:
+        if self._listener is not None:
+            self._listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._listener
+        await self._local.close()
+        await self._redis.aclose()
+
+
+Bus = InMemoryBus | RedisBus
+
+
+def bus_for(redis_url: str | None) -> Bus:
+    """Redis fan-out when a Redis URL is configured, otherwise this process only."""
+    return RedisBus(redis_url) if redis_url else InMemoryBus()

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from hookwire.delivery.bus import InMemoryBus
+from hookwire.delivery.bus import Bus
 from hookwire.delivery.recording import Finished, record_finished
 from hookwire.delivery.signing import CallClaims, call_token
 from hookwire.delivery.transport import Transport
@@ -55,7 +55,7 @@ class Worker:
         self,
         runtime: Runtime,
         transport: Transport,
-        bus: InMemoryBus,
+        bus: Bus,
         *,
         concurrency: int = 128,
         batch_size: int = 128,

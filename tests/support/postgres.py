@@ -7,6 +7,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import asyncpg
 import pytest
@@ -34,3 +35,34 @@ def postgres_database() -> Iterator[str]:
         yield ADMIN_DSN.rsplit("/", 1)[0] + "/" + name
     finally:
         asyncio.run(_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+BACKEND = os.environ.get("HOOKWIRE_TEST_BACKEND", "sqlite")
+
+
+@contextmanager
+def fresh_database(directory: Path) -> Iterator[str]:
+    """A new, empty database on the backend this run tests (HOOKWIRE_TEST_BACKEND)."""
+    if BACKEND == "postgres":
+        with postgres_database() as url:
+            yield url
+    else:
+        yield f"sqlite://{directory / 'hookwire.db'}"
+
+
+def reachable() -> bool:
+    """Whether the PostgreSQL server for tests answers."""
+
+    async def ping() -> None:
+        connection = await asyncpg.connect(ADMIN_DSN, timeout=3)
+        await connection.close()
+
+    try:
+        asyncio.run(ping())
+    except (OSError, asyncpg.PostgresError, TimeoutError):
+        return False
+    return True
+
+
+if __name__ == "__main__":
+    raise SystemExit(0 if reachable() else 1)
