@@ -58,6 +58,14 @@ def _parser() -> argparse.ArgumentParser:
     keys_rotate = keys.add_parser("rotate", help="rotate an organization's signing key")
     keys_rotate.add_argument("--org", required=True)
     keys_rotate.add_argument("--json", action="store_true")
+
+    secrets = commands.add_parser("secrets", help="stored secrets").add_subparsers(
+        dest="action", required=True
+    )
+    reencrypt = secrets.add_parser(
+        "reencrypt", help="re-encrypt stored secrets with the first HOOKWIRE_SECRET_KEYS key"
+    )
+    reencrypt.add_argument("--json", action="store_true")
     return parser
 
 
@@ -120,6 +128,18 @@ async def _keys_rotate(args: argparse.Namespace, settings: Settings) -> None:
     )
 
 
+async def _secrets_reencrypt(args: argparse.Namespace, settings: Settings) -> None:
+    from hookwire.services.master_key_rotation import reencrypt_secrets
+
+    done = await reencrypt_secrets(MasterKeyRing(settings.secret_keys))
+    _print(
+        args,
+        {"webhooks": done.webhooks, "signing_keys": done.signing_keys},
+        f"re-encrypted the custom headers of {done.webhooks} webhooks "
+        f"and {done.signing_keys} signing keys with the first master key",
+    )
+
+
 def _serve(args: argparse.Namespace, settings: Settings) -> None:
     import uvicorn
 
@@ -171,6 +191,7 @@ def run(argv: list[str]) -> None:
             ("org", "create"): _org_create,
             ("apikey", "create"): _apikey_create,
             ("keys", "rotate"): _keys_rotate,
+            ("secrets", "reencrypt"): _secrets_reencrypt,
         }[(args.command, args.action)]
         asyncio.run(_with_database(settings, lambda: action(args, settings)))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -10,7 +11,11 @@ from pathlib import Path
 
 import pytest
 from cryptography.fernet import Fernet
+from tortoise.context import TortoiseContext
 
+from hookwire.domain.master_keys import MasterKeyError, MasterKeyRing
+from hookwire.models import SigningKey
+from hookwire.models.config import tortoise_config
 from tests.support.postgres import fresh_database
 
 
@@ -27,16 +32,18 @@ def _runner(tmp_path: Path, database_url: str):  # type: ignore[no-untyped-def]
         "HOOKWIRE_SECRET_KEYS": Fernet.generate_key().decode(),
     }
 
-    def run(*args: str) -> subprocess.CompletedProcess[str]:
+    def run(*args: str, secret_keys: str | None = None) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [sys.executable, "-m", "hookwire.cli", *args],
-            env=env,
+            env={**env, "HOOKWIRE_SECRET_KEYS": secret_keys or env["HOOKWIRE_SECRET_KEYS"]},
             cwd=tmp_path,
             capture_output=True,
             text=True,
             timeout=60,
         )
 
+    run.database_url = database_url  # type: ignore[attr-defined]
+    run.secret_keys = env["HOOKWIRE_SECRET_KEYS"]  # type: ignore[attr-defined]
     return run
 
 
@@ -77,3 +84,23 @@ def test_migrate_is_repeatable(hookwire) -> None:  # type: ignore[no-untyped-def
     assert hookwire("migrate").returncode == 0
     again = hookwire("migrate")
     assert again.returncode == 0, again.stderr
+
+
+def test_secrets_reencrypt_moves_stored_secrets_to_the_first_master_key(hookwire) -> None:  # type: ignore[no-untyped-def]
+    old, new = hookwire.secret_keys, Fernet.generate_key().decode()
+    assert hookwire("org", "create", "Acme").returncode == 0
+
+    done = hookwire("secrets", "reencrypt", "--json", secret_keys=f"{new},{old}")
+
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {"webhooks": 0, "signing_keys": 1}
+    stored = asyncio.run(_private_keys(hookwire.database_url))
+    assert MasterKeyRing([new]).decrypt(stored[0])
+    with pytest.raises(MasterKeyError):
+        MasterKeyRing([old]).decrypt(stored[0])
+
+
+async def _private_keys(database_url: str) -> list[str]:
+    async with TortoiseContext() as context:
+        await context.init(config=tortoise_config(database_url))
+        return list(await SigningKey.all().values_list("private_key_encrypted", flat=True))
