@@ -11,7 +11,7 @@ from hookwire.models import Webhook as WebhookModel
 from hookwire.resolvers.pagination import check_first, decode_cursor, encode_cursor
 from hookwire.schema.context import Info
 from hookwire.schema.errors import ConflictError, NotFoundError, ValidationError
-from hookwire.schema.inputs import CreateWebhookInput, HeaderInput, UpdateWebhookInput
+from hookwire.schema.inputs import CreateWebhookInput, UpdateWebhookInput
 from hookwire.schema.types import DeletedWebhook, PageInfo, Webhook, WebhookConnection, WebhookEdge
 from hookwire.services import webhooks as service
 
@@ -34,8 +34,16 @@ async def webhook_view(info: Info, model: WebhookModel) -> Webhook:
     return Webhook.of(model, triggers, caller, info.context.runtime.key_ring)
 
 
-def _headers(headers: list[HeaderInput] | None) -> list[tuple[str, list[str]]] | None:
-    return None if headers is None else [(h.name, h.values) for h in headers]
+def _changes(input: CreateWebhookInput | UpdateWebhookInput) -> service.WebhookChanges:
+    headers = input.custom_headers
+    return service.WebhookChanges(
+        name=input.name,
+        target_url=input.target_url,
+        description=input.description,
+        custom_headers=None if headers is None else [(h.name, h.values) for h in headers],
+        timeout=input.timeout,
+        enabled=input.enabled,
+    )
 
 
 def _failure(error: RuleViolation) -> ValidationError | ConflictError:
@@ -80,14 +88,7 @@ async def webhook(info: Info, id: strawberry.ID) -> Webhook | None:
 
 async def create_webhook(info: Info, input: CreateWebhookInput) -> CreateWebhookResult:
     caller = await info.context.writer()
-    changes = service.WebhookChanges(
-        name=input.name,
-        target_url=input.target_url,
-        description=input.description,
-        custom_headers=_headers(input.custom_headers),
-        timeout=input.timeout,
-        enabled=input.enabled,
-    )
+    changes = _changes(input)
     triggers = [t.key() for t in input.triggers or []]
     try:
         model = await service.create_webhook(
@@ -102,14 +103,7 @@ async def update_webhook(
     info: Info, id: strawberry.ID, input: UpdateWebhookInput
 ) -> UpdateWebhookResult:
     caller = await info.context.writer()
-    changes = service.WebhookChanges(
-        name=input.name,
-        target_url=input.target_url,
-        description=input.description,
-        custom_headers=_headers(input.custom_headers),
-        timeout=input.timeout,
-        enabled=input.enabled,
-    )
+    changes = _changes(input)
     try:
         model = await service.update_webhook(
             caller.organization_id, info.context.runtime.key_ring, id, changes
