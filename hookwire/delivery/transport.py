@@ -185,7 +185,7 @@ class Transport:
             "SUCCEEDED" if success else "HTTP_ERROR",
             status,
             error=None if success else _http_error(status, location),
-            response_body=raw[:RESPONSE_BODY_LIMIT].decode("utf-8", errors="replace"),
+            response_body=_body_text(raw[:RESPONSE_BODY_LIMIT]),
             retry_after_seconds=parse_retry_after(retry_after),
             response_json=_json_document(raw) if success and complete else None,
         )
@@ -238,6 +238,11 @@ async def _read_at_most(stream: aiohttp.StreamReader, limit: int) -> tuple[bytes
         chunks.append(chunk)
         size += len(chunk)
     return b"".join(chunks), size < limit or stream.at_eof()
+
+
+def _body_text(raw: bytes) -> str:
+    """The body as text that any database stores: PostgreSQL's text cannot hold NUL."""
+    return raw.decode("utf-8", errors="replace").replace("\x00", "\ufffd")
 
 
 def _json_document(raw: bytes) -> Any:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
-from graphql import GraphQLError
+from graphql import ExecutionResult, GraphQLError
 from strawberry.extensions import (
     MaskErrors,
     MaxAliasesLimiter,
@@ -14,6 +14,7 @@ from strawberry.extensions import (
     QueryDepthLimiter,
     SchemaExtension,
 )
+from strawberry.types.graphql import OperationType
 
 log = logging.getLogger("hookwire.graphql")
 
@@ -52,6 +53,22 @@ class MaskUnexpectedErrors(MaskErrors):
         )
 
 
+class SubscriptionsOverWebSocketOnly(SchemaExtension):
+    """A subscription sent over plain HTTP gets a clear error instead of being run as a query."""
+
+    def on_execute(self) -> Iterator[None]:
+        execution = self.execution_context
+        over_http = getattr(execution.context, "connection_params", None) is None
+        if execution.operation_type is OperationType.SUBSCRIPTION and over_http:
+            error = GraphQLError(
+                "subscriptions need a WebSocket: connect to /graphql with the "
+                "graphql-transport-ws (or legacy graphql-ws) protocol",
+                extensions={"code": "BAD_REQUEST"},
+            )
+            execution.result = ExecutionResult(data=None, errors=[error])
+        yield
+
+
 def hygiene_extensions() -> list[type[SchemaExtension] | Callable[[], SchemaExtension]]:
     # Strawberry wants extension classes or factories, not shared instances; the limiters
     # take arguments, so each gets a factory.
@@ -60,4 +77,5 @@ def hygiene_extensions() -> list[type[SchemaExtension] | Callable[[], SchemaExte
         lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         MaskUnexpectedErrors,
+        SubscriptionsOverWebSocketOnly,
     ]

@@ -16,6 +16,7 @@ from tortoise.transactions import in_transaction
 from hookwire.domain.errors import RuleViolation
 from hookwire.domain.event_catalog import event_type
 from hookwire.domain.sample_events import build_event_content, random_event_fields
+from hookwire.domain.storable import check_json, check_text
 from hookwire.models import Delivery, Event, IdempotencyKey, Trigger
 from hookwire.models.ids import uuid7
 from hookwire.services.rate_limits import TEST_EVENTS_LIMIT, RateLimits
@@ -127,8 +128,11 @@ async def emit_event(
     name = _checked_event_name(name, "eventName")
     if fields is not None and not isinstance(fields, dict):
         raise RuleViolation("content must be a JSON object of the event's fields", "content")
-    if idempotency_key is not None and not 1 <= len(idempotency_key) <= MAX_IDEMPOTENCY_KEY:
-        raise RuleViolation("idempotencyKey must be 1-255 characters", "idempotencyKey")
+    check_json(fields, "content")
+    if idempotency_key is not None:
+        if not 1 <= len(idempotency_key) <= MAX_IDEMPOTENCY_KEY:
+            raise RuleViolation("idempotencyKey must be 1-255 characters", "idempotencyKey")
+        check_text(idempotency_key, "idempotencyKey")
     event = _new_event(org_id, name, fields, is_test_event=False)
     try:
         async with in_transaction():
@@ -172,6 +176,8 @@ async def generate_test_events(
         _checked_event_name(request.event_name, f"events[{index}].eventName")
         if not 1 <= request.count <= MAX_TEST_EVENTS:
             raise RuleViolation("count must be between 1 and 50", f"events[{index}].count")
+        if request.analytics_correlation_id is not None:
+            check_text(request.analytics_correlation_id, f"events[{index}].analyticsCorrelationId")
     if not requests:
         raise RuleViolation("give at least one test event description", "events")
     total = sum(r.count for r in requests)

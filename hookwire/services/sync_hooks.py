@@ -13,6 +13,7 @@ from hookwire.delivery.signing import CallClaims, call_token
 from hookwire.delivery.transport import AttemptResult
 from hookwire.domain.errors import RuleViolation
 from hookwire.domain.event_catalog import check_trigger
+from hookwire.domain.storable import check_json
 from hookwire.models import DeliveryAttempt, Webhook
 from hookwire.models.ids import uuid7
 from hookwire.runtime import Runtime
@@ -62,6 +63,7 @@ async def invoke_sync_hook(
         raise
     if not isinstance(content, dict):
         raise RuleViolation("content must be a JSON object", "content")
+    check_json(content, "content")
     invocation_id = uuid7()
     webhooks = await Webhook.filter(
         organization_id=org_id,

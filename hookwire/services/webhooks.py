@@ -16,6 +16,7 @@ from hookwire.domain.errors import DuplicateTargetURL, NotFound, RuleViolation
 from hookwire.domain.event_catalog import check_trigger
 from hookwire.domain.go_duration import parse_webhook_timeout
 from hookwire.domain.master_keys import MasterKeyRing
+from hookwire.domain.storable import check_text
 from hookwire.domain.target_url import normalize_target_url
 from hookwire.models import Delivery, Trigger, Webhook
 from hookwire.models.queue import ACTIVE
@@ -52,10 +53,12 @@ def _validated(changes: WebhookChanges, ring: MasterKeyRing) -> dict[str, object
     if changes.name is not None:
         if not 1 <= len(changes.name) <= MAX_NAME or not changes.name.strip():
             raise RuleViolation("name must be 1-255 characters, not only spaces", "name")
+        check_text(changes.name, "name")
         values["name"] = changes.name
     if changes.description is not None:
         if len(changes.description) > MAX_DESCRIPTION:
             raise RuleViolation("description must be at most 2,000 characters", "description")
+        check_text(changes.description, "description")
         values["description"] = changes.description
     if changes.target_url is not None:
         values["target_url"] = _checked("targetUrl", normalize_target_url, changes.target_url)

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import jwt
 
-from tests.support.delivery import delivery, emit, hook_to, unique_path, wait_for_status
+from tests.support.delivery import (
+    EMIT,
+    delivery,
+    emit,
+    hook_to,
+    unique_path,
+    wait_for_status,
+)
 from tests.support.receiver import Receiver, Response
 from tests.support.server import Org, ServerThread
 
@@ -227,3 +234,57 @@ def test_deleting_a_webhook_cancels_pending_deliveries_and_keeps_history(
     assert done["webhook"] is None and done["webhookId"] == webhook["id"]
     assert len(done["attempts"]) >= 1
     assert delivery(org, done["id"])["event"]["id"] == event["id"]
+
+
+DELIVERIES = "{ deliveries { edges { node { id } } } }"
+
+
+def _nested(depth: int) -> object:
+    value: object = 1
+    for _ in range(depth):
+        value = {"a": value}
+    return value
+
+
+def test_content_and_keys_no_database_can_store_are_refused_and_deliver_nothing(
+    org: Org, receiver: Receiver
+) -> None:
+    # NUL, unpaired surrogates, NaN/Infinity and very deep nesting broke the write on
+    # PostgreSQL or the server itself (found by tests/fuzz); each is INVALID_INPUT now.
+    hook_to(org, receiver)
+    cases = [
+        ({"idempotencyKey": "order-\x00"}, "idempotencyKey"),
+        ({"idempotencyKey": "\ud800"}, "idempotencyKey"),
+        ({"content": {"person_id": "p\x00"}}, "content"),
+        ({"content": {"nested": {"k\x00": 1}}}, "content"),
+        ({"content": {"person_id": "\udc80"}}, "content"),
+        ({"content": {"score": float("nan")}}, "content"),
+        ({"content": {"scores": [1.5, float("-inf")]}}, "content"),
+        ({"content": {"deep": _nested(64)}}, "content"),
+        ({"content": {"deep": _nested(500)}}, "content"),
+    ]
+
+    for extra, field in cases:
+        body = org.client().execute_unchecked(
+            EMIT, input={"eventName": "PersonCreated_v1", **extra}
+        )
+        refused = body["data"]["emitEvent"]
+        assert (refused["__typename"], refused["code"], refused["field"]) == (
+            "ValidationError",
+            "INVALID_INPUT",
+            field,
+        ), extra
+    assert org.client().data(DELIVERIES)["deliveries"]["edges"] == []
+    assert emit(org, content={"deep": _nested(63)})["__typename"] == "Event"
+
+
+def test_a_body_with_nul_is_recorded_and_the_delivery_goes_on(org: Org, receiver: Receiver) -> None:
+    # PostgreSQL refused to store such an attempt, so the delivery never left PENDING.
+    path = unique_path()
+    receiver.respond(path, Response(500, b"bad\x00body"), Response(200))
+    hook_to(org, receiver, path)
+
+    done = wait_for_status(org, emit(org)["deliveries"][0]["id"])
+
+    assert (done["status"], done["attemptCount"]) == ("SUCCEEDED", 2)
+    assert done["attempts"][0]["responseBody"] == "bad\ufffdbody"

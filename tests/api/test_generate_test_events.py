@@ -111,3 +111,26 @@ def test_the_limit_counts_events_and_refuses_without_generating(
     assert elsewhere["__typename"] == "TestEvents"
     deliveries = org.client().data(COUNT_EVENTS)["deliveries"]["edges"]
     assert len(deliveries) == 30  # only PersonCreated_v1 is subscribed; the refused call made none
+
+
+def test_a_correlation_id_no_database_can_store_is_refused_and_spends_nothing(
+    org: Org, receiver: Receiver
+) -> None:
+    # NUL broke the write on PostgreSQL (found by tests/fuzz); an unpaired surrogate cannot be
+    # stored anywhere. Both are refused before the rate limit is charged.
+    hook_to(org, receiver, events=("AuthenticationSucceeded_v1",))
+    named = {"eventName": "AuthenticationSucceeded_v1"}
+
+    for bad in ("corr-\x00", "\udc80"):
+        body = org.client().execute_unchecked(
+            GENERATE, events=[named, {**named, "count": 50, "analyticsCorrelationId": bad}]
+        )
+        refused = body["data"]["generateTestEvents"]
+        assert (refused["__typename"], refused["code"], refused["field"]) == (
+            "ValidationError",
+            "INVALID_INPUT",
+            "events[1].analyticsCorrelationId",
+        )
+
+    assert org.client().data(COUNT_EVENTS)["deliveries"]["edges"] == []
+    assert generate(org, {**named, "count": 50})["__typename"] == "TestEvents"

@@ -90,3 +90,25 @@ def test_depth_over_ten_is_refused(org: Org) -> None:
     assert "errors" not in org.client().execute(ten)
     body = org.client().execute(eleven)
     assert "exceeds maximum operation depth of 10" in body["errors"][0]["message"]
+
+
+def test_a_subscription_over_plain_http_gets_a_clear_error(org: Org) -> None:
+    body = org.client().execute("subscription { deliveryOutcomes { id } }")
+
+    (error,) = body["errors"]
+    assert error["extensions"]["code"] == "BAD_REQUEST"
+    assert "WebSocket" in error["message"]
+
+
+def test_json_too_deep_or_too_long_for_the_decoder_is_a_bad_request(
+    server: ServerThread, org: Org
+) -> None:
+    deep = '{"query": "{ organization { id } }", "variables": ' + "[" * 5000 + "]" * 5000 + "}"
+    huge_int = '{"query": "{ organization { id } }", "variables": {"n": ' + "9" * 5000 + "}}"
+    for body in (deep, huge_int):
+        response = httpx.post(
+            server.url + "/graphql",
+            content=body.encode(),
+            headers={"Content-Type": "application/json", "Authorization": f"Bearer {org.api_key}"},
+        )
+        assert response.status_code == 400

@@ -69,3 +69,46 @@ def test_unknown_names_and_non_object_content_are_refused(org: Org) -> None:
 
     assert (unknown["code"], unknown["field"]) == ("UNKNOWN_TRIGGER", "name")
     assert (not_object["code"], not_object["field"]) == ("INVALID_INPUT", "content")
+
+
+def test_content_that_is_not_plain_json_is_refused_before_any_call(
+    org: Org, receiver: Receiver
+) -> None:
+    # NaN and Infinity would make the signed token's JSON invalid, an unpaired surrogate
+    # cannot be encoded, and NUL and deep nesting are refused as for events.
+    path = unique_path()
+    hook_to(org, receiver, path, events=(), sync_hooks=("token_minted",))
+    deep: object = 1
+    for _ in range(65):
+        deep = [deep]
+    contents = [
+        {"a": float("nan")},
+        {"a": float("inf")},
+        {"a": "\udc80"},
+        {"a\x00": 1},
+        {"a": deep},
+    ]
+
+    for content in contents:
+        body = org.client().execute_unchecked(INVOKE, name="token_minted", content=content)
+        refused = body["data"]["invokeSyncHook"]
+        assert (refused["__typename"], refused["code"], refused["field"]) == (
+            "ValidationError",
+            "INVALID_INPUT",
+            "content",
+        )
+
+    assert receiver.requests(path) == []
+
+
+def test_a_body_with_nul_is_recorded_with_a_replacement_character(
+    org: Org, receiver: Receiver
+) -> None:
+    # PostgreSQL refused to store such an attempt, which made invokeSyncHook fail.
+    path = unique_path()
+    receiver.respond(path, Response(500, b"bad\x00body"))
+    hook_to(org, receiver, path, events=(), sync_hooks=("posture_detection",))
+
+    result = org.client().data(INVOKE, name="posture_detection", content={})["invokeSyncHook"]
+
+    assert [(c["outcome"], c["statusCode"]) for c in result["calls"]] == [("HTTP_ERROR", 500)]

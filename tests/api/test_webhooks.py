@@ -219,3 +219,31 @@ def test_page_size_and_cursor_are_checked(org: Org) -> None:
 
     assert too_big["errors"][0]["extensions"]["code"] == "INVALID_INPUT"
     assert bad_cursor["errors"][0]["extensions"]["code"] == "INVALID_INPUT"
+
+
+def test_text_no_database_can_store_is_refused_and_nothing_changes(org: Org) -> None:
+    # NUL breaks PostgreSQL's text columns, an unpaired surrogate breaks UTF-8 on any backend:
+    # both are refused everywhere (found by tests/fuzz).
+    cases = [
+        ("name", "a\x00b"),
+        ("description", "\x00"),
+        ("name", "\ud800"),
+        ("description", "x\udfff"),
+    ]
+    kept = create(org, name="Orders", description="kept")
+
+    for field, value in cases:
+        payload = {"name": "Other", "targetUrl": "https://hooks.example.com/other", field: value}
+        created = org.client().execute_unchecked(CREATE, input=payload)["data"]["createWebhook"]
+        updated = org.client().execute_unchecked(UPDATE, id=kept["id"], input={field: value})
+        updated = updated["data"]["updateWebhook"]
+
+        for refused in (created, updated):
+            assert (refused["__typename"], refused["code"], refused["field"]) == (
+                "ValidationError",
+                "INVALID_INPUT",
+                field,
+            ), value
+    listed = org.client().data(LIST)["webhooks"]
+    assert [edge["node"]["name"] for edge in listed["edges"]] == ["Orders"]
+    assert org.client().data(GET, id=kept["id"])["webhook"]["name"] == "Orders"

@@ -332,3 +332,14 @@ def test_invalid_settings_are_refused_up_front() -> None:
         Transport(allowed_networks=["nope"])
     with pytest.raises(ValueError, match=r"resolve override hooks\.test=localhost"):
         Transport(resolve={"hooks.test": "localhost"})
+
+
+async def test_nul_in_a_body_becomes_a_replacement_character(
+    receiver: Receiver, transport: Transport
+) -> None:
+    # PostgreSQL refused to store the attempt otherwise, so the call or delivery failed.
+    receiver.respond("/nul", Response(500, b"bad\x00body\xff"))
+
+    result = await transport.post(receiver.url("/nul"), b"x", JWT_HEADERS, 5)
+
+    assert result.response_body == "bad\ufffdbody\ufffd"
