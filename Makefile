@@ -18,16 +18,16 @@ run: install
 	$(BIN)/hookwire serve --host 127.0.0.1 --port 8000
 
 lint: install
-	$(BIN)/ruff check hookwire tests
-	$(BIN)/ruff format --check hookwire tests
+	$(BIN)/ruff check hookwire tests bench
+	$(BIN)/ruff format --check hookwire tests bench
 
 typecheck: install
 	$(BIN)/mypy
 
 # The tests that touch a database run a second time on PostgreSQL, each in a database of
 # its own that is dropped afterwards.
-DATABASE_TESTS := tests/api tests/services tests/models tests/test_durability.py tests/test_cli.py \
-	tests/test_scale_out.py
+DATABASE_TESTS := tests/api tests/services tests/models tests/fuzz tests/test_durability.py \
+	tests/test_cli.py tests/test_scale_out.py tests/test_many_processes.py
 
 test: install lint typecheck
 	$(BIN)/pytest -q

@@ -33,6 +33,7 @@ class Settings:
     allowed_networks: tuple[str, ...] = ()
     resolve: dict[str, str] = field(default_factory=dict)
     ca_bundle: str | None = None
+    delivery_lease: float = 90.0
     key_publish_delay: float = 3600.0
     key_retire_margin: float = 86400.0
     allowed_origins: tuple[str, ...] = ()
@@ -65,6 +66,9 @@ class Settings:
             "allowed_networks": _csv(environ.get("HOOKWIRE_ALLOWED_NETWORKS", "")),
             "resolve": _resolve_map(environ.get("HOOKWIRE_RESOLVE", "")),
             "ca_bundle": environ.get("HOOKWIRE_CA_BUNDLE") or None,
+            "delivery_lease": _seconds(
+                "HOOKWIRE_DELIVERY_LEASE", environ.get("HOOKWIRE_DELIVERY_LEASE", "90s")
+            ),
             "key_publish_delay": _seconds(
                 "HOOKWIRE_KEY_PUBLISH_DELAY", environ.get("HOOKWIRE_KEY_PUBLISH_DELAY", "1h")
             ),

@@ -13,7 +13,15 @@ from tortoise.transactions import in_transaction
 from hookwire.delivery.transport import AttemptResult
 from hookwire.domain.retry_policy import RetryDecision
 from hookwire.models import Delivery, DeliveryAttempt, Webhook
-from hookwire.models.queue import ACTIVE
+from hookwire.models.ids import uuid7
+from hookwire.models.queue import (
+    ACTIVE,
+    AttemptRecord,
+    ClaimedDelivery,
+    Settlement,
+    insert_attempts,
+    settle_deliveries,
+)
 
 GONE_REASON = "disabled automatically: the target answered 410 Gone"
 
@@ -22,7 +30,7 @@ GONE_REASON = "disabled automatically: the target answered 410 Gone"
 class Finished:
     """A claimed delivery after its attempt (or cancelled without one: result is None)."""
 
-    delivery: Delivery
+    delivery: ClaimedDelivery
     trigger_name: str
     result: AttemptResult | None = None
     decision: RetryDecision | None = None
@@ -41,7 +49,8 @@ def attempt_row(
     event_id: uuid.UUID | None = None,
     invocation_id: uuid.UUID | None = None,
 ) -> DeliveryAttempt:
-    """The stored record of one call."""
+    """The stored record of one call, as an ORM object (sync hooks record calls this way; the
+    worker writes its batches as AttemptRecord rows)."""
     return DeliveryAttempt(
         organization_id=organization_id,
         delivery_id=delivery_id,
@@ -63,7 +72,7 @@ def attempt_row(
     )
 
 
-def outcome_message(attempt: DeliveryAttempt) -> dict[str, Any]:
+def outcome_message(attempt: DeliveryAttempt | AttemptRecord) -> dict[str, Any]:
     """An attempt as the bus carries it: JSON-ready, with its organization."""
 
     def text(value: object) -> str | None:
@@ -96,52 +105,54 @@ def outcome_message(attempt: DeliveryAttempt) -> dict[str, Any]:
 
 async def record_finished(batch: Sequence[Finished]) -> list[dict[str, Any]]:
     """Store attempts and new delivery states in one transaction; returns bus messages."""
-    attempts: list[DeliveryAttempt] = []
-    gone: set[uuid.UUID] = set()
+    attempts: list[AttemptRecord] = []
+    settlements: dict[str, Settlement] = {}
+    gone: set[str] = set()
     for item in batch:
-        delivery = item.delivery
-        delivery.lease_owner = None
-        delivery.lease_expires_at = None
-        if item.result is None or item.decision is None:
-            delivery.status, delivery.next_attempt_at = "CANCELLED", None
+        delivery, result, decision = item.delivery, item.result, item.decision
+        if result is None or decision is None:
+            settlements[delivery.id] = Settlement("CANCELLED", delivery.attempt_count)
             continue
-        delivery.attempt_count += 1
-        delivery.status = item.decision.status
-        delivery.next_attempt_at = item.decision.next_attempt_at
-        if item.decision.disable_webhook:
+        attempt_number = delivery.attempt_count + 1
+        settlements[delivery.id] = Settlement(
+            decision.status, attempt_number, decision.next_attempt_at
+        )
+        if decision.disable_webhook:
             gone.add(delivery.webhook_id)
         attempts.append(
-            attempt_row(
+            AttemptRecord(
+                id=str(uuid7()),
                 organization_id=delivery.organization_id,
+                delivery_id=delivery.id,
                 webhook_id=delivery.webhook_id,
+                event_id=delivery.event_id,
+                invocation_id=None,
                 trigger_type="event",
                 trigger_name=item.trigger_name,
-                attempt_number=delivery.attempt_count,
-                result=item.result,
-                decision=item.decision,
-                delivery_id=delivery.id,
-                event_id=delivery.event_id,
+                attempt_number=attempt_number,
+                outcome=result.outcome,
+                status_code=result.status_code,
+                duration_ms=result.duration_ms,
+                error=result.error,
+                response_body=result.response_body,
+                started_at=result.started_at,
+                finished_at=result.finished_at,
+                will_retry=decision.will_retry,
+                next_attempt_at=decision.next_attempt_at,
             )
         )
-    now = datetime.now(UTC)
-    for item in batch:
-        item.delivery.updated_at = now
-    async with in_transaction():
-        await DeliveryAttempt.bulk_create(attempts)
-        await Delivery.bulk_update(
-            [item.delivery for item in batch],
-            fields=[
-                "status",
-                "attempt_count",
-                "next_attempt_at",
-                "lease_owner",
-                "lease_expires_at",
-                "updated_at",
-            ],
-        )
+    async with in_transaction() as connection:
+        await insert_attempts(attempts, connection)
+        await settle_deliveries(settlements, connection)
         if gone:
-            await Webhook.filter(id__in=gone).update(enabled=False, disabled_reason=GONE_REASON)
-            await Delivery.filter(webhook_id__in=gone, status__in=ACTIVE).update(
-                status="CANCELLED", next_attempt_at=None
+            await (
+                Webhook.filter(id__in=gone)
+                .using_db(connection)
+                .update(enabled=False, disabled_reason=GONE_REASON)
+            )
+            await (
+                Delivery.filter(webhook_id__in=gone, status__in=ACTIVE)
+                .using_db(connection)
+                .update(status="CANCELLED", next_attempt_at=None)
             )
     return [outcome_message(attempt) for attempt in attempts]

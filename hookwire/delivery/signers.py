@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from dataclasses import dataclass
@@ -29,16 +30,27 @@ class SignerCache:
         self._ring = ring
         self._ttl = ttl
         self._entries: dict[uuid.UUID, _Entry] = {}
+        self._loading: dict[uuid.UUID, asyncio.Future[_Entry]] = {}
 
     async def signer_for(self, organization_id: uuid.UUID) -> JwtSigner:
         """The signer with the organization's active key."""
         entry = self._entries.get(organization_id)
         if entry is None or time.monotonic() - entry.loaded_at > self._ttl:
-            entry = await self._load(organization_id)
+            entry = await self._reload(organization_id)
         key = signing_key_of(entry.keys, now_utc())
         if key is None:
             raise LookupError(f"organization {organization_id} has no active signing key")
         return entry.signers[key.kid]
+
+    async def _reload(self, organization_id: uuid.UUID) -> _Entry:
+        # A worker asks for the same organization's signer from every attempt in flight;
+        # when the entry is missing or stale they share one load instead of one each.
+        loading = self._loading.get(organization_id)
+        if loading is None:
+            loading = asyncio.ensure_future(self._load(organization_id))
+            self._loading[organization_id] = loading
+            loading.add_done_callback(lambda _: self._loading.pop(organization_id, None))
+        return await asyncio.shield(loading)
 
     async def _load(self, organization_id: uuid.UUID) -> _Entry:
         keys = await published_keys(organization_id)

@@ -3,23 +3,72 @@
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import json
+import os
 import time
-import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
+from json.encoder import encode_basestring
 from typing import Any
 
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
 _ES256 = ec.ECDSA(hashes.SHA256())
+_URL_SAFE = bytes.maketrans(b"+/", b"-_")
+_UUID_VARIANT = {f"{n:x}": "89ab"[n & 3] for n in range(16)}
 
 
 def b64url(data: bytes) -> str:
     """Base64url without padding (RFC 7515 §2)."""
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _b64url_bytes(data: bytes) -> bytes:
+    return binascii.b2a_base64(data, newline=False).translate(_URL_SAFE).rstrip(b"=")
+
+
+def _raw_signature(der: bytes) -> bytes:
+    """R || S, 32 bytes each (RFC 7518 §3.4), of a DER ECDSA-Sig-Value."""
+    # SEQUENCE { INTEGER r, INTEGER s }: under 128 bytes for P-256, so one-byte lengths.
+    r_end = 4 + der[3]
+    r, s = der[4:r_end], der[r_end + 2 : r_end + 2 + der[r_end + 1]]
+    return r[-32:].rjust(32, b"\0") + s[-32:].rjust(32, b"\0")
+
+
+def _fresh_entropy() -> Iterator[str]:
+    pool = os.urandom(16 * 256).hex()
+    return iter([pool[start : start + 32] for start in range(0, len(pool), 32)])
+
+
+def _forget_entropy() -> None:
+    global _entropy
+    _entropy = iter(())
+
+
+_entropy: Iterator[str] = iter(())
+# A forked child must not hand out the random bytes its parent has left.
+os.register_at_fork(after_in_child=_forget_entropy)
+
+
+def _uuid4() -> str:
+    """Like str(uuid.uuid4()), in a fraction of the time: a token needs one per attempt.
+
+    The random bytes come from one os.urandom call per 256 UUIDs: each call releases the GIL,
+    and taking it back can wait on the database driver's thread. next() on a list iterator
+    is atomic, so threads never share a value; one refilling loses nothing but a few bytes.
+    """
+    global _entropy
+    digits = next(_entropy, None)
+    if digits is None:
+        _entropy = _fresh_entropy()
+        digits = next(_entropy)
+    return (
+        f"{digits[:8]}-{digits[8:12]}-4{digits[13:16]}-"
+        f"{_UUID_VARIANT[digits[16]]}{digits[17:20]}-{digits[20:]}"
+    )
 
 
 def generate_private_key() -> ec.EllipticCurvePrivateKey:
@@ -74,7 +123,7 @@ class JwtSigner:
         self.kid = kid
         self._key = key
         header = json.dumps({"alg": "ES256", "kid": kid, "typ": "JWT"}, separators=(",", ":"))
-        self._header = b64url(header.encode()) + "."
+        self._header = _b64url_bytes(header.encode()) + b"."
 
     def sign(self, claims: dict[str, Any]) -> str:
         """The compact JWS of `claims`."""
@@ -82,9 +131,9 @@ class JwtSigner:
 
     def sign_payload(self, payload_json: str) -> str:
         """The compact JWS of an already serialized claim set."""
-        signing_input = self._header + b64url(payload_json.encode())
-        r, s = decode_dss_signature(self._key.sign(signing_input.encode(), _ES256))
-        return signing_input + "." + b64url(r.to_bytes(32, "big") + s.to_bytes(32, "big"))
+        signing_input = self._header + _b64url_bytes(payload_json.encode())
+        signature = _raw_signature(self._key.sign(signing_input, _ES256))
+        return b".".join((signing_input, _b64url_bytes(signature))).decode("ascii")
 
 
 EVENT_TOKEN_LIFETIME = 1200
@@ -112,19 +161,18 @@ class CallClaims:
 def call_token(signer: JwtSigner, claims: CallClaims, now: float | None = None) -> str:
     """The JWT body of one call: claims of §5 with a fresh jti, signed ES256."""
     issued_at = int(time.time() if now is None else now)
-    head = {
-        "iss": claims.issuer,
-        "aud": claims.organization_id,
-        "sub": claims.subject,
-        "iat": issued_at,
-        "exp": issued_at + claims.lifetime,
-        "jti": str(uuid.uuid4()),
-        "target_url": claims.target_url,
-        "webhook_id": claims.webhook_id,
-        "trigger_type": claims.trigger_type,
-        "trigger_name": claims.trigger_name,
-    }
-    head_json = json.dumps(head, separators=(",", ":"), ensure_ascii=False)
-    return signer.sign_payload(
-        head_json[:-1] + ',"trigger_content":' + claims.trigger_content_json + "}"
+    # Spelled out rather than json.dumps(dict): this runs once per attempt, and json.dumps
+    # with options builds a new encoder each call. encode_basestring is what
+    # json.dumps(..., ensure_ascii=False) uses for strings, so the bytes are the same.
+    payload = (
+        f'{{"iss":{encode_basestring(claims.issuer)},'
+        f'"aud":{encode_basestring(claims.organization_id)},'
+        f'"sub":{encode_basestring(claims.subject)},'
+        f'"iat":{issued_at},"exp":{issued_at + claims.lifetime},"jti":"{_uuid4()}",'
+        f'"target_url":{encode_basestring(claims.target_url)},'
+        f'"webhook_id":{encode_basestring(claims.webhook_id)},'
+        f'"trigger_type":{encode_basestring(claims.trigger_type)},'
+        f'"trigger_name":{encode_basestring(claims.trigger_name)},'
+        f'"trigger_content":{claims.trigger_content_json}}}'
     )
+    return signer.sign_payload(payload)
