@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -99,9 +100,22 @@ class Worker:
     async def run(self, stop: asyncio.Event) -> None:
         recorder = asyncio.create_task(self._record_forever())
         senders = [asyncio.create_task(self._send_forever()) for _ in range(self.concurrency)]
+        failures = 0
         try:
             while not stop.is_set():
-                if not await self._claim_and_send():
+                try:
+                    found = await self._claim_and_send()
+                    failures = 0
+                except Exception:
+                    # A locked SQLite file or a PostgreSQL restart must not end the worker:
+                    # back off (up to 30 s) and claim again; leases keep deliveries safe.
+                    failures += 1
+                    delay = min(30.0, 0.5 * 2**failures)
+                    log.exception("claiming failed; trying again in %.1f s", delay)
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(stop.wait(), delay)
+                    continue
+                if not found:
                     await self._idle(stop)
         finally:
             await self._release_ready()

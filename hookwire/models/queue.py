@@ -166,6 +166,7 @@ async def settle_deliveries(
     """
     dialect = _dialect(connection)
     mark = "?" if dialect == "sqlite" else "$"
+    cast = "" if dialect == "sqlite" else "::timestamptz"
     groups: dict[Settlement, list[str]] = {}
     for delivery_id, settlement in settlements.items():
         groups.setdefault(settlement, []).append(delivery_id)
@@ -173,9 +174,13 @@ async def settle_deliveries(
     for settlement, ids in groups.items():
         state = [settlement.status, settlement.attempt_count, settlement.next_attempt_at, now]
         sql = (
-            f"UPDATE deliveries SET status = {mark}1, attempt_count = {mark}2,"
-            f" next_attempt_at = {mark}3, lease_owner = NULL, lease_expires_at = NULL,"
-            f" updated_at = {mark}4 WHERE id"
+            # A delivery cancelled while its attempt was in flight (its webhook deleted or
+            # disabled) counts the attempt but stays cancelled.
+            f"UPDATE deliveries SET"
+            f" status = CASE WHEN status = 'CANCELLED' THEN status ELSE {mark}1 END,"
+            f" attempt_count = {mark}2,"
+            f" next_attempt_at = CASE WHEN status = 'CANCELLED' THEN NULL ELSE {mark}3{cast} END,"
+            f" lease_owner = NULL, lease_expires_at = NULL, updated_at = {mark}4 WHERE id"
         )
         if dialect == "postgres":  # one statement text for any count: asyncpg prepares it once
             await connection.execute_query(f"{sql} = ANY($5::uuid[])", [*state, ids])

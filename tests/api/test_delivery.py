@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import jwt
 
 from tests.support.delivery import (
@@ -288,3 +290,25 @@ def test_a_body_with_nul_is_recorded_and_the_delivery_goes_on(org: Org, receiver
 
     assert (done["status"], done["attemptCount"]) == ("SUCCEEDED", 2)
     assert done["attempts"][0]["responseBody"] == "bad\ufffdbody"
+
+
+def test_a_delivery_cancelled_while_in_flight_counts_the_attempt_and_stays_cancelled(
+    org: Org, receiver: Receiver
+) -> None:
+    path = unique_path()
+    receiver.respond(path, Response(500, delay=1.0))
+    webhook = hook_to(org, receiver, path)
+    event = emit(org)
+    receiver.wait_for(1, path)
+
+    org.client().data(
+        "mutation D($id: ID!) { deleteWebhook(id: $id) { __typename } }", id=webhook["id"]
+    )
+    deadline = time.monotonic() + 10
+    while not (done := delivery(org, event["deliveries"][0]["id"]))["attempts"]:
+        assert time.monotonic() < deadline, "the in-flight attempt was never recorded"
+        time.sleep(0.05)
+
+    assert (done["status"], done["attemptCount"], done["nextAttemptAt"]) == ("CANCELLED", 1, None)
+    assert [a["attemptNumber"] for a in done["attempts"]] == [1]
+    assert len(receiver.requests(path)) == 1
