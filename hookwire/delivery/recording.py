@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -12,7 +11,7 @@ from tortoise.transactions import in_transaction
 
 from hookwire.delivery.transport import AttemptResult
 from hookwire.domain.retry_policy import RetryDecision
-from hookwire.models import Delivery, DeliveryAttempt, Webhook
+from hookwire.models import Delivery, Webhook
 from hookwire.models.ids import uuid7
 from hookwire.models.queue import (
     ACTIVE,
@@ -36,27 +35,31 @@ class Finished:
     decision: RetryDecision | None = None
 
 
-def attempt_row(
+def attempt_record(
     *,
-    organization_id: uuid.UUID,
-    webhook_id: uuid.UUID,
+    organization_id: object,
+    webhook_id: object,
     trigger_type: str,
     trigger_name: str,
     attempt_number: int,
     result: AttemptResult,
     decision: RetryDecision | None = None,
-    delivery_id: uuid.UUID | None = None,
-    event_id: uuid.UUID | None = None,
-    invocation_id: uuid.UUID | None = None,
-) -> DeliveryAttempt:
-    """The stored record of one call, as an ORM object (sync hooks record calls this way; the
-    worker writes its batches as AttemptRecord rows)."""
-    return DeliveryAttempt(
-        organization_id=organization_id,
-        delivery_id=delivery_id,
-        webhook_id=webhook_id,
-        event_id=event_id,
-        invocation_id=invocation_id,
+    delivery_id: object = None,
+    event_id: object = None,
+    invocation_id: object = None,
+) -> AttemptRecord:
+    """The stored record of one call: an attempt of a delivery, or a sync hook call."""
+
+    def text(value: object) -> str | None:
+        return None if value is None else str(value)
+
+    return AttemptRecord(
+        id=str(uuid7()),
+        organization_id=str(organization_id),
+        delivery_id=text(delivery_id),
+        webhook_id=str(webhook_id),
+        event_id=text(event_id),
+        invocation_id=text(invocation_id),
         trigger_type=trigger_type,
         trigger_name=trigger_name,
         attempt_number=attempt_number,
@@ -72,7 +75,7 @@ def attempt_row(
     )
 
 
-def outcome_message(attempt: DeliveryAttempt | AttemptRecord) -> dict[str, Any]:
+def outcome_message(attempt: AttemptRecord) -> dict[str, Any]:
     """An attempt as the bus carries it: JSON-ready, with its organization."""
 
     def text(value: object) -> str | None:
@@ -120,25 +123,16 @@ async def record_finished(batch: Sequence[Finished]) -> list[dict[str, Any]]:
         if decision.disable_webhook:
             gone.add(delivery.webhook_id)
         attempts.append(
-            AttemptRecord(
-                id=str(uuid7()),
+            attempt_record(
                 organization_id=delivery.organization_id,
-                delivery_id=delivery.id,
                 webhook_id=delivery.webhook_id,
-                event_id=delivery.event_id,
-                invocation_id=None,
                 trigger_type="event",
                 trigger_name=item.trigger_name,
                 attempt_number=attempt_number,
-                outcome=result.outcome,
-                status_code=result.status_code,
-                duration_ms=result.duration_ms,
-                error=result.error,
-                response_body=result.response_body,
-                started_at=result.started_at,
-                finished_at=result.finished_at,
-                will_retry=decision.will_retry,
-                next_attempt_at=decision.next_attempt_at,
+                result=result,
+                decision=decision,
+                delivery_id=delivery.id,
+                event_id=delivery.event_id,
             )
         )
     async with in_transaction() as connection:

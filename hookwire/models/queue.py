@@ -75,13 +75,13 @@ class Settlement:
 
 
 class AttemptRecord(NamedTuple):
-    """One attempt of a delivery as stored: the columns of delivery_attempts, in order."""
+    """One call as stored: the columns of delivery_attempts, in order."""
 
     id: str
     organization_id: str
-    delivery_id: str
+    delivery_id: str | None  # None for a sync hook call
     webhook_id: str
-    event_id: str
+    event_id: str | None  # None for a sync hook call
     invocation_id: str | None
     trigger_type: str
     trigger_name: str

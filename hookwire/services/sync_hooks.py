@@ -8,14 +8,17 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from hookwire.delivery.recording import attempt_row, outcome_message
+from tortoise.transactions import in_transaction
+
+from hookwire.delivery.recording import attempt_record, outcome_message
 from hookwire.delivery.signing import CallClaims, call_token
 from hookwire.delivery.transport import AttemptResult
 from hookwire.domain.errors import RuleViolation
 from hookwire.domain.event_catalog import check_trigger
 from hookwire.domain.storable import check_json
-from hookwire.models import DeliveryAttempt, Webhook
+from hookwire.models import Webhook
 from hookwire.models.ids import uuid7
+from hookwire.models.queue import insert_attempts
 from hookwire.runtime import Runtime
 from hookwire.services.webhooks import decrypt_headers
 
@@ -107,7 +110,7 @@ async def _record(
     runtime: Runtime,
 ) -> None:
     rows = [
-        attempt_row(
+        attempt_record(
             organization_id=org_id,
             webhook_id=call.webhook_id,
             trigger_type="sync_hook",
@@ -118,5 +121,6 @@ async def _record(
         )
         for call in calls
     ]
-    await DeliveryAttempt.bulk_create(rows)
+    async with in_transaction() as connection:
+        await insert_attempts(rows, connection)
     await runtime.bus.publish([outcome_message(row) for row in rows])
