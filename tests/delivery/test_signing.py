@@ -68,3 +68,18 @@ def test_kid_is_the_rfc7638_thumbprint_and_no_private_member_leaks() -> None:
 
     assert ECKey.import_key(public_members).thumbprint() == jwk["kid"]
     assert "d" not in jwk
+
+
+def test_tokens_for_a_repeated_event_verify_like_the_first() -> None:
+    # The second and later calls about one event reuse its encoded, hashed shared part.
+    key = generate_private_key()
+    jwk = public_jwk(key)
+    signer = JwtSigner(key, jwk["kid"])
+    public = ECAlgorithm.from_jwk(json.dumps(jwk))
+
+    tokens = [call_token(signer, claims(content={"n": "é" * i})) for i in (1, 1, 1, 2, 2)]
+
+    for token in tokens:
+        decoded = jwt.decode(token, public, algorithms=["ES256"], audience="org-1")  # type: ignore[arg-type]
+        assert decoded["trigger_content"]["n"].startswith("é")
+    assert len(set(tokens)) == len(tokens)
