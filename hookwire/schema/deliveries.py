@@ -14,6 +14,7 @@ from hookwire.models import Event as EventModel
 from hookwire.schema.context import Info
 from hookwire.schema.scalars import JSON
 from hookwire.schema.types import PageInfo, TriggerType, Webhook
+from hookwire.services.deliveries import attempts_of
 
 
 @strawberry.enum
@@ -178,7 +179,7 @@ class Delivery:
 
     @strawberry.field
     async def attempts(self, info: Info) -> list[DeliveryAttempt]:
-        rows = await AttemptModel.filter(delivery_id=self._model.id).order_by("attempt_number")
+        rows = await attempts_of(self._model)
         return [DeliveryAttempt.of(row) for row in rows]
 
 

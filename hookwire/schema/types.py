@@ -57,9 +57,6 @@ class Webhook:
     name: str
     description: str
     target_url: str
-    custom_headers: list[Header] = strawberry.field(
-        description="Values are visible to ADMIN keys; MEMBER keys see them redacted."
-    )
     timeout: Duration = strawberry.field(
         description='"0s" means the defaults: 10s for events, 2s for sync hooks.'
     )
@@ -68,6 +65,19 @@ class Webhook:
     triggers: list[Trigger]
     created_at: datetime
     updated_at: datetime
+    _model: strawberry.Private[WebhookModel]
+    _caller: strawberry.Private[Caller]
+    _ring: strawberry.Private[MasterKeyRing]
+
+    @strawberry.field(  # type: ignore[untyped-decorator]
+        description="Values are visible to ADMIN keys; MEMBER keys see them redacted."
+    )
+    def custom_headers(self) -> list[Header]:
+        # Decrypted only when asked for: listing webhooks rarely needs the headers.
+        return [
+            Header(name=name, values=values if self._caller.can_write else [REDACTED] * len(values))
+            for name, values in decrypt_headers(self._model, self._ring)
+        ]
 
     @strawberry.field
     async def deliveries(
@@ -97,22 +107,20 @@ class Webhook:
         caller: Caller,
         ring: MasterKeyRing,
     ) -> Webhook:
-        headers = [
-            Header(name=name, values=values if caller.can_write else [REDACTED] * len(values))
-            for name, values in decrypt_headers(model, ring)
-        ]
         return cls(
             id=strawberry.ID(str(model.id)),
             name=model.name,
             description=model.description,
             target_url=model.target_url,
-            custom_headers=headers,
             timeout=Duration(format_go_duration(model.timeout_ns)),
             enabled=model.enabled,
             disabled_reason=model.disabled_reason,
             triggers=[Trigger.of(t) for t in triggers],
             created_at=model.created_at,
             updated_at=model.updated_at,
+            _model=model,
+            _caller=caller,
+            _ring=ring,
         )
 
 
