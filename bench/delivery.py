@@ -143,10 +143,11 @@ async def bare_loop(
 
 
 def bench_environment(
-    database_url: str, secret_key: str, receiver: ReceiverProcess
+    database_url: str, secret_key: str, receiver: ReceiverProcess, senders: int = 0
 ) -> dict[str, str]:
     """The HOOKWIRE_* settings of the run, for this process and for `--workers` processes."""
     return {
+        "HOOKWIRE_SENDER_PROCESSES": str(senders),
         "HOOKWIRE_DATABASE_URL": database_url,
         "HOOKWIRE_SECRET_KEYS": secret_key,
         "HOOKWIRE_ENV": "test",
@@ -189,7 +190,7 @@ async def one_worker(
 ) -> None:
     """Run one Worker in this process until `finished()` says so (`worker_processes` runs
     `hookwire worker` processes instead)."""
-    worker = Worker(runtime, runtime.transport, runtime.bus, concurrency=concurrency)
+    worker = Worker(runtime, concurrency=concurrency)
     stop = asyncio.Event()
     task = asyncio.create_task(worker.run(stop))
     try:
@@ -265,7 +266,9 @@ async def worker_processes(
 async def measure_end_to_end(
     database_url: str, receiver: ReceiverProcess, args: argparse.Namespace
 ) -> dict[str, Any]:
-    environment = bench_environment(database_url, Fernet.generate_key().decode(), receiver)
+    environment = bench_environment(
+        database_url, Fernet.generate_key().decode(), receiver, args.senders
+    )
     runtime = Runtime.create(Settings.from_env(environment))
     await open_database(database_url)
     try:
@@ -293,10 +296,14 @@ async def measure_end_to_end(
             seconds, busy = processes["window_seconds"], processes["machine_cpu_busy"]
         else:
             _log(f"delivering {total} with one worker at concurrency {args.concurrency}")
+            senders = runtime.delivery_transport
             with clock.measuring():
                 machine.start()
                 await one_worker(runtime, args.concurrency, every_delivery_attempted)
                 busy = machine.fraction()
+                # Sender processes start with the window (at the first attempt): all of
+                # their CPU time is in it.
+                sender_cpu = [process_cpu_seconds(pid) for pid in getattr(senders, "pids", ())]
             seconds = clock.seconds
         received = await receiver.stats()
         outcomes = await _counts(attempts, "outcome")
@@ -336,6 +343,11 @@ async def measure_end_to_end(
         }
     else:
         result |= {"worker_concurrency": args.concurrency, "per_delivery": clock.per_item(total)}
+        if args.senders:
+            result |= {
+                "sender_processes": args.senders,
+                "sender_cpu_us_per_delivery": round(sum(sender_cpu) / total * 1e6, 1),
+            }
     return result | {
         "receiver_cpu_us_per_request": round(receiver_cpu / max(requests, 1) * 1e6, 1),
         "receiver_cpu_seconds": round(receiver_cpu, 3),
@@ -460,6 +472,12 @@ def _parser() -> argparse.ArgumentParser:
         default=0,
         help="PostgreSQL only: deliver with N `hookwire worker` processes instead of the "
         "in-process Worker (which ignores --concurrency: they run at their default)",
+    )
+    parser.add_argument(
+        "--senders",
+        type=int,
+        default=0,
+        help="HOOKWIRE_SENDER_PROCESSES: the worker sends through N child processes",
     )
     parser.add_argument("--uvloop", action="store_true", help="run on uvloop (as `serve` does)")
     parser.add_argument("--skip-e2e", action="store_true")

@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 @contextlib.asynccontextmanager
 async def running_worker(runtime: Runtime) -> AsyncIterator[Worker]:
     """A delivery worker in this process until the block ends; in-flight attempts finish."""
-    worker = Worker(runtime, runtime.transport, runtime.bus)
+    worker = Worker(runtime)
     stop = asyncio.Event()
     task = asyncio.create_task(worker.run(stop))
     runtime.wake_worker = worker.wake

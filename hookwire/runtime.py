@@ -8,8 +8,9 @@ from datetime import timedelta
 
 from hookwire import __version__
 from hookwire.delivery.bus import Bus, bus_for
+from hookwire.delivery.senders import ProcessTransport
 from hookwire.delivery.signers import SignerCache
-from hookwire.delivery.transport import Transport
+from hookwire.delivery.transport import Sender, Transport
 from hookwire.domain.master_keys import MasterKeyRing
 from hookwire.domain.retry_policy import attempt_budget
 from hookwire.services.rate_limits import RateLimits
@@ -26,26 +27,41 @@ class Runtime:
     key_ring: MasterKeyRing
     rate_limits: RateLimits
     bus: Bus
-    transport: Transport
+    transport: Transport  # this process's own: sync hooks, and deliveries by default
     signers: SignerCache
+    # What the worker sends deliveries through: `transport`, or sender processes
+    # (HOOKWIRE_SENDER_PROCESSES).
+    delivery_transport: Sender
     # Called after deliveries are committed, so an in-process worker starts at once.
     wake_worker: Callable[[], None] = field(default=_no_worker)
 
     @classmethod
     def create(cls, settings: Settings) -> Runtime:
         key_ring = MasterKeyRing(settings.secret_keys)
+        user_agent = f"Hookwire/{__version__}"
+        transport = Transport(
+            allowed_networks=settings.allowed_networks,
+            resolve=settings.resolve,
+            ca_bundle=settings.ca_bundle,
+            user_agent=user_agent,
+        )
+        delivery_transport: Sender = transport
+        if settings.sender_processes:
+            delivery_transport = ProcessTransport(
+                settings.sender_processes,
+                allowed_networks=settings.allowed_networks,
+                resolve=settings.resolve,
+                ca_bundle=settings.ca_bundle,
+                user_agent=user_agent,
+            )
         return cls(
             settings=settings,
             key_ring=key_ring,
             signers=SignerCache(key_ring),
             rate_limits=RateLimits(settings.redis_url),
             bus=bus_for(settings.redis_url),
-            transport=Transport(
-                allowed_networks=settings.allowed_networks,
-                resolve=settings.resolve,
-                ca_bundle=settings.ca_bundle,
-                user_agent=f"Hookwire/{__version__}",
-            ),
+            transport=transport,
+            delivery_transport=delivery_transport,
         )
 
     @property
@@ -66,4 +82,6 @@ class Runtime:
 
     async def close(self) -> None:
         await self.bus.close()
+        if self.delivery_transport is not self.transport:
+            await self.delivery_transport.close()
         await self.transport.close()

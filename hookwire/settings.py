@@ -34,6 +34,7 @@ class Settings:
     resolve: dict[str, str] = field(default_factory=dict)
     ca_bundle: str | None = None
     delivery_lease: float = 90.0
+    sender_processes: int = 0
     key_publish_delay: float = 3600.0
     key_retire_margin: float = 86400.0
     allowed_origins: tuple[str, ...] = ()
@@ -69,6 +70,9 @@ class Settings:
             "delivery_lease": _seconds(
                 "HOOKWIRE_DELIVERY_LEASE", environ.get("HOOKWIRE_DELIVERY_LEASE", "90s")
             ),
+            "sender_processes": _count(
+                "HOOKWIRE_SENDER_PROCESSES", environ.get("HOOKWIRE_SENDER_PROCESSES") or "0", 64
+            ),
             "key_publish_delay": _seconds(
                 "HOOKWIRE_KEY_PUBLISH_DELAY", environ.get("HOOKWIRE_KEY_PUBLISH_DELAY", "1h")
             ),
@@ -95,6 +99,16 @@ def _seconds(name: str, raw: str) -> float:
         return parse_go_duration(raw.strip()) / 1e9
     except ValueError as exc:
         raise SettingsError(f"{name}: {exc}") from None
+
+
+def _count(name: str, raw: str, most: int) -> int:
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        value = -1
+    if not 0 <= value <= most:
+        raise SettingsError(f"{name} must be a whole number from 0 to {most}, got {raw!r}")
+    return value
 
 
 def _durations(name: str, raw: str) -> tuple[float, ...]:

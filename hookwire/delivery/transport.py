@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from ipaddress import ip_address
 from types import MappingProxyType
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
@@ -33,6 +33,7 @@ __all__ = [
     "AttemptResult",
     "BlockedTarget",
     "Outcome",
+    "Sender",
     "Transport",
     "VettingResolver",
 ]
@@ -120,6 +121,16 @@ class VettingResolver(AbstractResolver):
     async def close(self) -> None:
         """Close the fallback resolver."""
         await self._fallback.close()
+
+
+class Sender(Protocol):
+    """What the worker sends attempts through: a `Transport`, or sender processes."""
+
+    async def post(
+        self, url: str, body: bytes, headers: Sequence[tuple[str, str]], timeout: float
+    ) -> AttemptResult: ...
+
+    async def close(self) -> None: ...
 
 
 class Transport:

@@ -4,22 +4,28 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import json
 import logging
 import os
 import socket
+import time
 import uuid
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from hookwire.delivery.bus import Bus
 from hookwire.delivery.recording import Finished, record_finished
-from hookwire.delivery.signing import CallClaims, call_token
-from hookwire.delivery.transport import Transport
+from hookwire.delivery.signing import CallClaims, JwtSigner, call_token
 from hookwire.domain.retry_policy import decide
-from hookwire.models import Event, Webhook
-from hookwire.models.queue import ClaimedDelivery, claim_due_deliveries, release_deliveries
+from hookwire.models.queue import (
+    Claim,
+    ClaimedDelivery,
+    WebhookRow,
+    claim_due_deliveries,
+    release_deliveries,
+)
 from hookwire.runtime import Runtime
 from hookwire.services.webhooks import decrypt_headers
 
@@ -28,6 +34,12 @@ log = logging.getLogger(__name__)
 EVENT_TIMEOUT = 10.0
 RECORD_BATCH = 1000
 RECORD_LINGER = 0.05  # seconds a busy worker waits to record more attempts at once
+# A token signed at claim time that waited longer than this for a sender (slow receivers
+# hold every sender) is signed again, so that iat says when the call was made.
+RESIGN_AFTER = 5.0
+# Claims run ahead of the senders by up to this many times `concurrency` deliveries, so a
+# sender that is done starts the next attempt at once rather than after a claim.
+CLAIM_AHEAD = 2
 
 
 @dataclass(frozen=True)
@@ -40,8 +52,9 @@ class Target:
     enabled: bool
 
     @classmethod
-    def of(cls, webhook: Webhook, runtime: Runtime) -> Target:
-        pairs = [(n, v) for n, values in decrypt_headers(webhook, runtime.key_ring) for v in values]
+    def of(cls, webhook: WebhookRow, runtime: Runtime) -> Target:
+        stored = decrypt_headers(webhook.custom_headers_encrypted, runtime.key_ring)
+        pairs = [(name, value) for name, values in stored for value in values]
         return cls(
             url=webhook.target_url,
             headers=(("Content-Type", "application/jwt"), *pairs),
@@ -50,13 +63,17 @@ class Target:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class _Ready:
     """A claimed delivery and what its attempt needs, waiting for a sender."""
 
     delivery: ClaimedDelivery
     target: Target | None
     event: tuple[str, str] | None  # name and content JSON; None if deleted since the claim
+    claims: CallClaims | None = None  # None when there is nothing to send
+    signer: JwtSigner | None = None
+    body: bytes | None = None  # the token, signed ahead in the signing thread
+    signed_at: float = 0.0  # time.monotonic() of the signature
 
 
 class Worker:
@@ -64,24 +81,22 @@ class Worker:
 
     `concurrency` senders take claimed deliveries from a queue, one attempt at a time. Claims
     run up to `concurrency` deliveries ahead of them, so a sender that is done starts the next
-    attempt at once rather than after a claim's round trips to the database. A claimed
-    delivery so waits for a sender at most one attempt (20 s) before its own (20 s): the lease
-    (HOOKWIRE_DELIVERY_LEASE, 90 s) must outlast both and the recording.
+    attempt at once rather than after a claim's round trip to the database; each claimed
+    batch comes with its webhooks and events and is signed in a thread while the next claim
+    runs. A claimed delivery so waits for a sender at most one attempt (20 s) before its own
+    (20 s): the lease (HOOKWIRE_DELIVERY_LEASE, 90 s) must outlast both and the recording.
+    A token that waited more than RESIGN_AFTER is signed again before it is sent.
     """
 
     def __init__(
         self,
         runtime: Runtime,
-        transport: Transport,
-        bus: Bus,
         *,
         concurrency: int = 128,
         batch_size: int = 128,
         idle_poll: float = 0.25,
     ) -> None:
         self.runtime = runtime
-        self.transport = transport
-        self.bus = bus
         self.concurrency = concurrency
         self.batch_size = batch_size
         self.idle_poll = idle_poll
@@ -91,13 +106,23 @@ class Worker:
         self._room = asyncio.Event()
         self._ready: asyncio.Queue[_Ready | None] = asyncio.Queue()
         self._sending = 0
+        self._preparing = 0  # claimed, being signed before they join _ready
+        self._preparations: set[asyncio.Task[None]] = set()
         self._finished: asyncio.Queue[Finished | None] = asyncio.Queue()
+        # ECDSA in `cryptography` runs without the GIL: a claimed batch is signed here while
+        # the event loop goes on sending, which takes most of the signing off its thread.
+        self._signing = ThreadPoolExecutor(1, thread_name_prefix="hookwire-signing")
 
     def wake(self) -> None:
         """New deliveries were committed in this process: look for work now."""
         self._wake.set()
 
     async def run(self, stop: asyncio.Event) -> None:
+        # What exists now (modules, schema, ORM metadata, pools) lives as long as the process:
+        # out of the collector's generations, it is not traversed again by every full
+        # collection, which a busy worker otherwise triggers many times a second.
+        gc.collect()
+        gc.freeze()
         recorder = asyncio.create_task(self._record_forever())
         senders = [asyncio.create_task(self._send_forever()) for _ in range(self.concurrency)]
         failures = 0
@@ -118,12 +143,14 @@ class Worker:
                 if not found:
                     await self._idle(stop)
         finally:
+            await asyncio.gather(*self._preparations)
             await self._release_ready()
             for _ in senders:
                 self._ready.put_nowait(None)
             await asyncio.gather(*senders)
             await self._finished.put(None)
             await recorder
+            self._signing.shutdown(wait=False)
 
     async def _idle(self, stop: asyncio.Event) -> None:
         self._wake.clear()
@@ -133,25 +160,86 @@ class Worker:
             waiting.cancel()
 
     async def _claim_and_send(self) -> bool:
-        """Claim what room allows and queue it for the senders; False when nothing was due."""
-        room = 2 * self.concurrency - self._sending - self._ready.qsize()
+        """Claim what room allows and queue it for the senders; False when nothing was due.
+
+        Signing a claimed batch goes on in its own task while the next claim runs.
+        """
+        room = (
+            CLAIM_AHEAD * self.concurrency - self._sending - self._ready.qsize() - self._preparing
+        )
         if room < max(1, min(self.batch_size, self.concurrency) // 4):
             self._room.clear()
             await self._room.wait()
             return True
-        rows = await claim_due_deliveries(self.owner, min(room, self.batch_size), self.lease)
-        if not rows:
+        claims = await claim_due_deliveries(self.owner, min(room, self.batch_size), self.lease)
+        if not claims:
             return False
         try:
-            targets, events = await self._load(rows)
+            batch = self._batch(claims)
         except Exception:
-            await release_deliveries(self.owner, [row.id for row in rows])
+            await release_deliveries(self.owner, [claim.delivery.id for claim in claims])
             raise
-        for row in rows:
-            self._ready.put_nowait(
-                _Ready(row, targets.get(row.webhook_id), events.get(row.event_id))
-            )
+        self._preparing += len(batch)
+        preparing = asyncio.create_task(self._sign_and_queue(batch))
+        self._preparations.add(preparing)
+        preparing.add_done_callback(self._preparations.discard)
         return True
+
+    def _batch(self, claims: Sequence[Claim]) -> list[_Ready]:
+        """Claimed rows as work for the senders: each webhook's headers decrypted and each
+        event's content serialized once per batch."""
+        targets: dict[str, Target] = {}
+        events: dict[str, tuple[str, str]] = {}
+        batch: list[_Ready] = []
+        for delivery, webhook, event in claims:
+            target = None
+            if webhook is not None:
+                target = targets.get(webhook.id)
+                if target is None:
+                    target = targets[webhook.id] = Target.of(webhook, self.runtime)
+            named = None
+            if event is not None:
+                named = events.get(event.id)
+                if named is None:
+                    # Compact, non-ASCII as is, as every token about the event carries it.
+                    content = json.dumps(
+                        json.loads(event.content), separators=(",", ":"), ensure_ascii=False
+                    )
+                    named = events[event.id] = (event.name, content)
+            batch.append(_Ready(delivery, target, named))
+        return batch
+
+    async def _sign_and_queue(self, batch: list[_Ready]) -> None:
+        try:
+            await self._prepare(batch)
+        except Exception:
+            # Not a reason to hold the batch: each attempt signs for itself, or logs why not.
+            log.exception("signing ahead failed for %d deliveries", len(batch))
+        finally:
+            self._preparing -= len(batch)
+            for ready in batch:
+                self._ready.put_nowait(ready)
+
+    async def _prepare(self, batch: list[_Ready]) -> None:
+        """Fill in each sendable delivery's claims and signer, and sign them all ahead in the
+        signing thread."""
+        signers: dict[str, JwtSigner] = {}
+        to_sign: list[_Ready] = []
+        for ready in batch:
+            delivery, target, event = ready.delivery, ready.target, ready.event
+            if event is None or target is None or not target.enabled:
+                continue
+            signer = signers.get(delivery.organization_id)
+            if signer is None:
+                organization_id = uuid.UUID(delivery.organization_id)
+                signer = await self.runtime.signers.signer_for(organization_id)
+                signers[delivery.organization_id] = signer
+            ready.signer = signer
+            ready.claims = self._claims(delivery, target, event)
+            to_sign.append(ready)
+        if to_sign:
+            loop = asyncio.get_running_loop()
+            await loop.run_in_executor(self._signing, _sign_all, to_sign)
 
     async def _send_forever(self) -> None:
         while (ready := await self._ready.get()) is not None:
@@ -177,40 +265,21 @@ class Worker:
         except Exception:
             log.exception("could not release %d deliveries; their leases will expire", len(ids))
 
-    async def _load(
-        self, rows: Sequence[ClaimedDelivery]
-    ) -> tuple[dict[str, Target], dict[str, tuple[str, str]]]:
-        webhooks = await Webhook.filter(id__in={r.webhook_id for r in rows})
-        targets = {str(w.id): Target.of(w, self.runtime) for w in webhooks}
-        found = await Event.filter(id__in={r.event_id for r in rows}).values_list(
-            "id", "name", "content"
-        )
-        events = {
-            str(i): (name, json.dumps(c, separators=(",", ":"), ensure_ascii=False))
-            for i, name, c in found
-        }
-        return targets, events
-
     async def _attempt(self, ready: _Ready) -> None:
         delivery, target, event = ready.delivery, ready.target, ready.event
         if event is None or target is None or not target.enabled:
             self._finished.put_nowait(Finished(delivery, event[0] if event else ""))
             return
-        name, content_json = event
+        name = event[0]
         try:
-            signer = await self.runtime.signers.signer_for(uuid.UUID(delivery.organization_id))
-            claims = CallClaims(
-                issuer=self.runtime.settings.jwt_issuer,
-                organization_id=delivery.organization_id,
-                subject=delivery.event_id,
-                target_url=target.url,
-                webhook_id=delivery.webhook_id,
-                trigger_type="event",
-                trigger_name=name,
-                trigger_content_json=content_json,
-            )
-            body = call_token(signer, claims).encode()
-            result = await self.transport.post(target.url, body, target.headers, target.timeout)
+            body = ready.body
+            if body is None or time.monotonic() - ready.signed_at > RESIGN_AFTER:
+                signer = await self.runtime.signers.signer_for(uuid.UUID(delivery.organization_id))
+                claims = ready.claims or self._claims(delivery, target, event)
+                body = call_token(signer, claims).encode()
+            # runtime.delivery_transport: this process's Transport, or the sender processes.
+            transport = self.runtime.delivery_transport
+            result = await transport.post(target.url, body, target.headers, target.timeout)
         except Exception:
             # Left leased: it is claimed again when the lease ends, not in a tight loop.
             log.exception("delivery %s could not be attempted; it stays queued", delivery.id)
@@ -225,6 +294,21 @@ class Worker:
             now=datetime.now(UTC),
         )
         self._finished.put_nowait(Finished(delivery, name, result, decision))
+
+    def _claims(
+        self, delivery: ClaimedDelivery, target: Target, event: tuple[str, str]
+    ) -> CallClaims:
+        name, content_json = event
+        return CallClaims(
+            issuer=self.runtime.settings.jwt_issuer,
+            organization_id=delivery.organization_id,
+            subject=delivery.event_id,
+            target_url=target.url,
+            webhook_id=delivery.webhook_id,
+            trigger_type="event",
+            trigger_name=name,
+            trigger_content_json=content_json,
+        )
 
     async def _record_forever(self) -> None:
         done = False
@@ -252,4 +336,12 @@ class Worker:
             # Leases expire and the deliveries are claimed again: at least once, never lost.
             log.exception("could not record %d attempts; they will be retried", len(batch))
             return
-        await self.bus.publish(messages)
+        await self.runtime.bus.publish(messages)
+
+
+def _sign_all(batch: Sequence[_Ready]) -> None:
+    """Sign each delivery's token (in the signing thread)."""
+    for ready in batch:
+        if ready.signer is not None and ready.claims is not None:
+            ready.body = call_token(ready.signer, ready.claims).encode()
+            ready.signed_at = time.monotonic()

@@ -23,6 +23,19 @@ from hookwire.models.deliveries import Delivery
 ACTIVE = ("PENDING", "RETRYING")
 _SQLITE_IDS_PER_STATEMENT = 900  # under 999, the variable limit of SQLite before 3.32
 
+# What an attempt needs of the delivery's webhook and event comes back with the claim, by
+# scalar subqueries (NULL when the webhook was deleted): one statement per batch.
+_CLAIM_RETURNING = """
+    RETURNING {d}.id, {d}.organization_id, {d}.event_id, {d}.webhook_id, {d}.attempt_count,
+        {d}.attempt_budget, {d}.next_attempt_at,
+        (SELECT target_url FROM webhooks w WHERE w.id = {d}.webhook_id),
+        (SELECT custom_headers_encrypted FROM webhooks w WHERE w.id = {d}.webhook_id),
+        (SELECT timeout_ns FROM webhooks w WHERE w.id = {d}.webhook_id),
+        (SELECT enabled FROM webhooks w WHERE w.id = {d}.webhook_id),
+        (SELECT name FROM events e WHERE e.id = {d}.event_id),
+        (SELECT content{text} FROM events e WHERE e.id = {d}.event_id)
+"""
+
 # Parameters: owner, lease expiry, now, limit.
 _CLAIM_SQL = {
     "sqlite": """
@@ -33,9 +46,8 @@ _CLAIM_SQL = {
               AND (lease_expires_at IS NULL OR lease_expires_at < ?3)
             ORDER BY next_attempt_at LIMIT ?4
         )
-        RETURNING id, organization_id, event_id, webhook_id, attempt_count, attempt_budget,
-                  next_attempt_at
-    """,
+    """
+    + _CLAIM_RETURNING.format(d="deliveries", text=""),
     # The locking CTE runs once; SKIP LOCKED makes concurrent workers take different rows.
     "postgres": """
         WITH picked AS (
@@ -47,9 +59,9 @@ _CLAIM_SQL = {
         )
         UPDATE deliveries AS d SET lease_owner = $1, lease_expires_at = $2
         FROM picked WHERE d.id = picked.id
-        RETURNING d.id, d.organization_id, d.event_id, d.webhook_id, d.attempt_count,
-                  d.attempt_budget, d.next_attempt_at
-    """,
+    """
+    # jsonb as its text: asyncpg would otherwise hand it back as text anyway, or not.
+    + _CLAIM_RETURNING.format(d="d", text="::text"),
 }
 
 
@@ -119,30 +131,77 @@ def _marks(dialect: str, first: int, count: int) -> str:
     return ", ".join(f"{mark}{n}" for n in range(first, first + count))
 
 
-async def claim_due_deliveries(owner: str, limit: int, lease: timedelta) -> list[ClaimedDelivery]:
-    """Lease up to `limit` due deliveries to `owner`, oldest due first.
+async def claim_due_deliveries(owner: str, limit: int, lease: timedelta) -> list[Claim]:
+    """Lease up to `limit` due deliveries to `owner`, oldest due first, with what their
+    attempts need of their webhooks and events.
 
     On PostgreSQL the rows are picked with FOR UPDATE SKIP LOCKED, so concurrent workers
     never pick the same row; SQLite runs one writer at a time, which gives the same result.
     """
     connection = Delivery._meta.db
     now = datetime.now(UTC)
-    rows = await connection.execute_query_dict(
+    _, rows = await connection.execute_query(
         _CLAIM_SQL[_dialect(connection)], [owner, now + lease, now, limit]
     )
     # RETURNING follows no ORDER BY; within one backend the stored times compare in order.
-    rows.sort(key=lambda row: row["next_attempt_at"])
-    return [
-        ClaimedDelivery(
-            id=_text(row["id"]),
-            organization_id=_text(row["organization_id"]),
-            event_id=_text(row["event_id"]),
-            webhook_id=_text(row["webhook_id"]),
-            attempt_count=row["attempt_count"],
-            attempt_budget=row["attempt_budget"],
+    # Rows are sqlite3.Row or asyncpg Record: both unpack like tuples.
+    found = sorted((tuple(row) for row in rows), key=lambda row: row[6])
+    claims: list[Claim] = []
+    for (
+        delivery_id,
+        organization_id,
+        event_id,
+        webhook_id,
+        attempt_count,
+        budget,
+        _,
+        url,
+        headers,
+        timeout_ns,
+        enabled,
+        name,
+        content,
+    ) in found:
+        delivery = ClaimedDelivery(
+            _text(delivery_id),
+            _text(organization_id),
+            _text(event_id),
+            _text(webhook_id),
+            attempt_count,
+            budget,
         )
-        for row in rows
-    ]
+        webhook = None
+        if url is not None:
+            webhook = WebhookRow(delivery.webhook_id, url, headers, timeout_ns, bool(enabled))
+        event = None if name is None else EventRow(delivery.event_id, name, content)
+        claims.append(Claim(delivery, webhook, event))
+    return claims
+
+
+class WebhookRow(NamedTuple):
+    """What sending needs of a webhook."""
+
+    id: str
+    target_url: str
+    custom_headers_encrypted: str
+    timeout_ns: int
+    enabled: bool
+
+
+class EventRow(NamedTuple):
+    """What signing needs of an event; `content` is its stored JSON text."""
+
+    id: str
+    name: str
+    content: str
+
+
+class Claim(NamedTuple):
+    """A leased delivery with its webhook (None if deleted since) and event."""
+
+    delivery: ClaimedDelivery
+    webhook: WebhookRow | None
+    event: EventRow | None
 
 
 async def insert_attempts(attempts: Sequence[AttemptRecord], connection: BaseDBAsyncClient) -> None:

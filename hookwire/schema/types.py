@@ -76,7 +76,7 @@ class Webhook:
         # Decrypted only when asked for: listing webhooks rarely needs the headers.
         return [
             Header(name=name, values=values if self._caller.can_write else [REDACTED] * len(values))
-            for name, values in decrypt_headers(self._model, self._ring)
+            for name, values in decrypt_headers(self._model.custom_headers_encrypted, self._ring)
         ]
 
     @strawberry.field

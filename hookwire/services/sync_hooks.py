@@ -90,7 +90,9 @@ async def invoke_sync_hook(
             trigger_content_json=content_json,
         )
         headers = [("Content-Type", "application/jwt")] + [
-            (n, v) for n, values in decrypt_headers(webhook, runtime.key_ring) for v in values
+            (n, v)
+            for n, values in decrypt_headers(webhook.custom_headers_encrypted, runtime.key_ring)
+            for v in values
         ]
         timeout = webhook.timeout_ns / 1e9 or SYNC_HOOK_TIMEOUT
         body = call_token(signer, claims).encode()

@@ -79,11 +79,12 @@ def encrypt_headers(headers: dict[str, list[str]], ring: MasterKeyRing) -> str:
     return ring.encrypt(json.dumps(list(headers.items())).encode()) if headers else ""
 
 
-def decrypt_headers(webhook: Webhook, ring: MasterKeyRing) -> list[tuple[str, list[str]]]:
-    """A webhook's custom headers in clear, in the order they were given."""
-    if not webhook.custom_headers_encrypted:
+def decrypt_headers(encrypted: str, ring: MasterKeyRing) -> list[tuple[str, list[str]]]:
+    """A webhook's custom headers (its `custom_headers_encrypted`) in clear, in the order
+    they were given."""
+    if not encrypted:
         return []
-    return [(n, v) for n, v in json.loads(ring.decrypt(webhook.custom_headers_encrypted))]
+    return [(n, v) for n, v in json.loads(ring.decrypt(encrypted))]
 
 
 def _checked_triggers(triggers: Sequence[TriggerKey], field: str = "triggers") -> list[TriggerKey]:

@@ -308,6 +308,9 @@ def test_a_delivery_cancelled_while_in_flight_counts_the_attempt_and_stays_cance
     while not (done := delivery(org, event["deliveries"][0]["id"]))["attempts"]:
         assert time.monotonic() < deadline, "the in-flight attempt was never recorded"
         time.sleep(0.05)
+    # The delivery row may have been read just before the recording committed, and its
+    # attempts just after: read it again, now that the attempt is stored.
+    done = delivery(org, event["deliveries"][0]["id"])
 
     assert (done["status"], done["attemptCount"], done["nextAttemptAt"]) == ("CANCELLED", 1, None)
     assert [a["attemptNumber"] for a in done["attempts"]] == [1]

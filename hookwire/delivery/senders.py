@@ -1,0 +1,320 @@
+"""Sending in child processes: the worker keeps the database, sender processes do the HTTPS.
+
+One Python process sends at most what one core can: TLS and HTTP in aiohttp cost about as
+much CPU per request as everything else an attempt needs (claiming, signing, recording)
+together. With HOOKWIRE_SENDER_PROCESSES=N the worker claims, signs and records as before,
+and N child processes (`python -m hookwire.delivery.senders`) each run the same `Transport`,
+with the same network policy, for the attempts handed to them. The database keeps one writer
+process, which is what SQLite needs.
+
+The parent talks to each child over its stdin and stdout in frames: a 4-byte big-endian
+length, then a `marshal`ed list (marshal only carries plain values: no code travels, and a
+receiver's JSON answer is plain values). Requests are `(id, url, body, headers, timeout)`;
+answers are `(id, outcome, status_code, duration_ms, started_us, finished_us, error,
+response_body, retry_after_seconds, response_json)`, times in microseconds since the epoch,
+or `(id, None, message)` when the child failed to make the attempt. Everything handed over in
+one pass of the event loop travels as one frame.
+
+A child that dies takes its attempts in flight with it: their `post` raises `SenderLost`,
+the worker leaves those deliveries leased, and they are claimed again when the lease ends (at
+least once; nothing is lost). The next attempt starts a new child.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import marshal
+import signal
+import struct
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from hookwire.delivery.transport import AttemptResult, Transport
+
+log = logging.getLogger(__name__)
+
+_LENGTH = struct.Struct(">I")
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+Request = tuple[int, str, bytes, tuple[tuple[str, str], ...], float]
+
+
+class SenderLost(RuntimeError):
+    """A sender process ended before answering; the attempt may or may not have been sent."""
+
+
+def _frame(items: list[Any]) -> bytes:
+    payload = marshal.dumps(items, 4)
+    return _LENGTH.pack(len(payload)) + payload
+
+
+async def _read_frame(reader: asyncio.StreamReader) -> list[Any] | None:
+    """The next frame's items, or None at the end of the stream."""
+    try:
+        head = await reader.readexactly(_LENGTH.size)
+        items: list[Any] = marshal.loads(await reader.readexactly(_LENGTH.unpack(head)[0]))
+    except asyncio.IncompleteReadError:
+        return None
+    return items
+
+
+def _micros(moment: datetime) -> int:
+    return (moment - _EPOCH) // _MICROSECOND
+
+
+def _moment(micros: int) -> datetime:
+    return _EPOCH + timedelta(microseconds=micros)
+
+
+# --- the parent's side ---------------------------------------------------------------------
+
+
+class _Child:
+    """One sender process, the attempts it has in flight and the task reading its answers."""
+
+    def __init__(self, process: asyncio.subprocess.Process) -> None:
+        self.process = process
+        self.pending: dict[int, asyncio.Future[AttemptResult]] = {}
+        self.outbox: list[Request] = []
+        self.reader: asyncio.Task[None] | None = None
+
+    @property
+    def alive(self) -> bool:
+        return (
+            self.process.returncode is None and self.reader is not None and not self.reader.done()
+        )
+
+
+class ProcessTransport:
+    """`Transport.post` carried out by `processes` child processes, least busy first."""
+
+    def __init__(
+        self,
+        processes: int,
+        *,
+        allowed_networks: Sequence[str] = (),
+        resolve: dict[str, str] | None = None,
+        ca_bundle: str | None = None,
+        user_agent: str = "Hookwire/0.1.0",
+    ) -> None:
+        if processes < 1:
+            raise ValueError("ProcessTransport needs at least one process")
+        self._count = processes
+        self._config = {
+            "allowed_networks": list(allowed_networks),
+            "resolve": dict(resolve or {}),
+            "ca_bundle": ca_bundle,
+            "user_agent": user_agent,
+        }
+        # Checked here, where a mistake belongs to the caller, rather than in a child.
+        Transport(allowed_networks=allowed_networks, resolve=resolve or {}, ca_bundle=ca_bundle)
+        self._children: list[_Child] = []
+        self._starting: asyncio.Lock | None = None
+        self._next_id = 0
+        self._flush_scheduled = False
+
+    async def post(
+        self, url: str, body: bytes, headers: Sequence[tuple[str, str]], timeout: float
+    ) -> AttemptResult:
+        """Send one attempt through the least busy sender process."""
+        children = await self._running()
+        child = min(children, key=lambda c: len(c.pending))
+        self._next_id += 1
+        request_id = self._next_id
+        future: asyncio.Future[AttemptResult] = asyncio.get_running_loop().create_future()
+        child.pending[request_id] = future
+        child.outbox.append((request_id, url, body, tuple(headers), timeout))
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            asyncio.get_running_loop().call_soon(self._flush)
+        return await future
+
+    async def close(self) -> None:
+        """Let every child finish what it has in flight, then end it."""
+        self._flush()
+        children, self._children = self._children, []
+        for child in children:
+            if child.process.stdin is not None:
+                child.process.stdin.close()
+        for child in children:
+            try:
+                await asyncio.wait_for(child.process.wait(), 60)
+            except TimeoutError:
+                log.error("sender process %d did not stop; killing it", child.process.pid)
+                child.process.kill()
+                await child.process.wait()
+            if child.reader is not None:
+                await child.reader
+
+    @property
+    def pids(self) -> list[int]:
+        """The process ids of the running children (for tests and operators)."""
+        return [child.process.pid for child in self._children if child.alive]
+
+    async def _running(self) -> list[_Child]:
+        if len(self._children) == self._count and all(c.alive for c in self._children):
+            return self._children
+        if self._starting is None:
+            self._starting = asyncio.Lock()
+        async with self._starting:
+            self._children = [c for c in self._children if c.alive]
+            while len(self._children) < self._count:
+                self._children.append(await self._spawn())
+        return self._children
+
+    async def _spawn(self) -> _Child:
+        loop = "uvloop" if type(asyncio.get_running_loop()).__module__.startswith("uvloop") else ""
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "hookwire.delivery.senders",
+            *([loop] if loop else []),
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+        )
+        assert process.stdin is not None
+        process.stdin.write(_frame([self._config]))
+        child = _Child(process)
+        child.reader = asyncio.create_task(self._read_answers(child))
+        log.info("sender process %d started", process.pid)
+        return child
+
+    def _flush(self) -> None:
+        self._flush_scheduled = False
+        for child in self._children:
+            if child.outbox and child.process.stdin is not None:
+                outbox, child.outbox = child.outbox, []
+                child.process.stdin.write(_frame(outbox))
+
+    async def _read_answers(self, child: _Child) -> None:
+        assert child.process.stdout is not None
+        try:
+            while (answers := await _read_frame(child.process.stdout)) is not None:
+                for answer in answers:
+                    future = child.pending.pop(answer[0], None)
+                    if future is None or future.done():
+                        continue
+                    if answer[1] is None:
+                        future.set_exception(RuntimeError(answer[2]))
+                    else:
+                        future.set_result(_result(answer))
+        finally:
+            code = await child.process.wait()
+            lost = [f for f in child.pending.values() if not f.done()]
+            for future in lost:
+                future.set_exception(SenderLost(f"sender process exited with {code}"))
+            child.pending.clear()
+            if lost or code != 0:
+                log.error(
+                    "sender process %d exited with %s, %d attempts in flight",
+                    child.process.pid,
+                    code,
+                    len(lost),
+                )
+
+
+def _result(answer: Sequence[Any]) -> AttemptResult:
+    _, outcome, status, duration, started, finished, error, body, retry_after, document = answer
+    return AttemptResult(
+        outcome=outcome,
+        status_code=status,
+        duration_ms=duration,
+        started_at=_moment(started),
+        finished_at=_moment(finished),
+        error=error,
+        response_body=body,
+        retry_after_seconds=retry_after,
+        response_json=document,
+    )
+
+
+# --- the child's side ----------------------------------------------------------------------
+
+
+async def _serve_parent() -> None:
+    loop = asyncio.get_running_loop()
+    reader = asyncio.StreamReader()
+    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin.buffer)
+    write_transport, write_protocol = await loop.connect_write_pipe(
+        asyncio.streams.FlowControlMixin, sys.stdout.buffer
+    )
+    writer = asyncio.StreamWriter(write_transport, write_protocol, None, loop)
+    first = await _read_frame(reader)
+    if not first:
+        return
+    config = first[0]
+    transport = Transport(
+        allowed_networks=config["allowed_networks"],
+        resolve=config["resolve"],
+        ca_bundle=config["ca_bundle"],
+        user_agent=config["user_agent"],
+    )
+    answers: list[tuple[Any, ...]] = []
+    in_flight: set[asyncio.Task[None]] = set()
+
+    def flush() -> None:
+        if answers:
+            writer.write(_frame(answers))
+            answers.clear()
+
+    async def attempt(request: Request) -> None:
+        request_id, url, body, headers, timeout = request
+        try:
+            result = await transport.post(url, body, headers, timeout)
+        except Exception as error:
+            answer: tuple[Any, ...] = (request_id, None, f"{type(error).__name__}: {error}")
+        else:
+            answer = (
+                request_id,
+                result.outcome,
+                result.status_code,
+                result.duration_ms,
+                _micros(result.started_at),
+                _micros(result.finished_at),
+                result.error,
+                result.response_body,
+                result.retry_after_seconds,
+                result.response_json,
+            )
+        if not answers:
+            loop.call_soon(flush)
+        answers.append(answer)
+
+    try:
+        while (requests := await _read_frame(reader)) is not None:
+            for request in requests:
+                task = asyncio.create_task(attempt(request))
+                in_flight.add(task)
+                task.add_done_callback(in_flight.discard)
+        # The parent closed our stdin: finish what is in flight, answer, and end.
+        if in_flight:
+            await asyncio.gather(*in_flight)
+        flush()
+        await writer.drain()
+    finally:
+        await transport.close()
+        write_transport.close()
+
+
+def main(argv: Sequence[str]) -> None:
+    # The parent decides when a sender stops (by closing its stdin); a Ctrl-C or a SIGTERM
+    # sent to the whole process group must not cut attempts short.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    logging.basicConfig(level=logging.INFO, format="sender %(process)d: %(message)s")
+    if "uvloop" in argv:
+        import uvloop
+
+        uvloop.run(_serve_parent())
+    else:
+        asyncio.run(_serve_parent())
+
+
+if __name__ == "__main__":
+    with contextlib.suppress(BrokenPipeError):
+        main(sys.argv[1:])

@@ -1,0 +1,168 @@
+"""Sender processes (HOOKWIRE_SENDER_PROCESSES): attempts made by child processes come back
+exactly as the in-process transport makes them, and a child that dies loses nothing silently."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+
+from hookwire.delivery.senders import ProcessTransport, SenderLost
+from hookwire.delivery.transport import AttemptResult, Transport
+from hookwire.settings import Settings, SettingsError
+from tests.support.receiver import Receiver, Response
+
+HEADERS = [("Content-Type", "application/jwt"), ("X-Token", "t1"), ("X-Token", "t2")]
+LOOPBACK_ONLY = ["127.0.0.0/8"]
+
+
+@pytest.fixture(scope="module")
+def receiver() -> Iterator[Receiver]:
+    with Receiver() as running:
+        yield running
+
+
+def network(receiver: Receiver) -> dict[str, object]:
+    return {
+        "allowed_networks": LOOPBACK_ONLY,
+        "resolve": {**receiver.resolve, "private.test": "10.1.2.3"},
+        "ca_bundle": receiver.ca_bundle_path,
+    }
+
+
+@pytest.fixture
+async def senders(receiver: Receiver) -> AsyncIterator[ProcessTransport]:
+    transport = ProcessTransport(1, **network(receiver))  # type: ignore[arg-type]
+    yield transport
+    await transport.close()
+
+
+def comparable(result: AttemptResult) -> tuple[object, ...]:
+    return (
+        result.outcome,
+        result.status_code,
+        result.error,
+        result.response_body,
+        result.retry_after_seconds,
+        result.response_json,
+    )
+
+
+async def test_a_child_makes_the_same_attempts_as_the_transport(
+    receiver: Receiver, senders: ProcessTransport
+) -> None:
+    local = Transport(**network(receiver))  # type: ignore[arg-type]
+    cases = [
+        ("/ok", Response(200, {"merged": {"é": [1, 2.5, None, True]}})),
+        ("/busy", Response(429, "slow down", headers={"Retry-After": "7"})),
+        ("/moved", Response(302, headers={"Location": "https://elsewhere.test/"})),
+        ("/error", Response(500, "x" * 10_000)),
+    ]
+    try:
+        for path, response in cases:
+            receiver.respond(path, response, response)
+            here = await local.post(receiver.url(path), b"a.b.c", HEADERS, 5)
+            there = await senders.post(receiver.url(path), b"a.b.c", HEADERS, 5)
+
+            assert comparable(there) == comparable(here)
+            assert there.started_at.tzinfo is not None
+            assert there.started_at <= there.finished_at and there.duration_ms > 0
+        blocked = await senders.post("https://private.test/hook", b"x", HEADERS, 5)
+    finally:
+        await local.close()
+
+    first, second = receiver.requests("/ok")
+    assert first.body == second.body == b"a.b.c"
+    assert first.headers == {**second.headers, "host": first.headers["host"]}
+    assert second.headers["x-token"] == "t1, t2"
+    assert blocked.outcome == "BLOCKED"
+    assert "10.1.2.3" in (blocked.error or "")
+    assert receiver.requests("/private") == []
+
+
+async def test_concurrent_attempts_are_spread_and_each_gets_its_own_answer(
+    receiver: Receiver,
+) -> None:
+    transport = ProcessTransport(2, **network(receiver))  # type: ignore[arg-type]
+    try:
+        results = await asyncio.gather(
+            *(
+                transport.post(receiver.url(f"/many/{n}"), str(n).encode(), HEADERS, 5)
+                for n in range(200)
+            )
+        )
+        pids = transport.pids
+    finally:
+        await transport.close()
+
+    assert [r.outcome for r in results] == ["SUCCEEDED"] * 200
+    assert len(set(pids)) == 2
+    assert sorted(r.body for r in receiver.requests() if r.path.startswith("/many/")) == sorted(
+        str(n).encode() for n in range(200)
+    )
+
+
+async def test_closing_lets_attempts_in_flight_finish(receiver: Receiver) -> None:
+    transport = ProcessTransport(1, **network(receiver))  # type: ignore[arg-type]
+    receiver.respond("/slow", Response(201, delay=0.5))
+    await transport.post(receiver.url("/warm"), b"x", HEADERS, 5)
+    (pid,) = transport.pids
+
+    attempt = asyncio.create_task(transport.post(receiver.url("/slow"), b"x", HEADERS, 5))
+    await asyncio.sleep(0.1)
+    await transport.close()
+
+    assert (await attempt).status_code == 201
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
+
+
+async def test_a_child_that_dies_fails_its_attempts_and_the_next_one_starts_a_new_child(
+    receiver: Receiver, senders: ProcessTransport
+) -> None:
+    receiver.respond("/hang", Response(200, delay=5))
+    await senders.post(receiver.url("/warm"), b"x", HEADERS, 5)
+    (first,) = senders.pids
+    attempt = asyncio.create_task(senders.post(receiver.url("/hang"), b"x", HEADERS, 10))
+    await asyncio.sleep(0.2)
+
+    os.kill(first, signal.SIGKILL)
+
+    with pytest.raises(SenderLost):
+        await attempt
+    result = await senders.post(receiver.url("/after"), b"x", HEADERS, 5)
+    assert result.outcome == "SUCCEEDED"
+    assert senders.pids != [first] and len(senders.pids) == 1
+
+
+async def test_a_child_ignores_sigterm_sent_to_the_process_group(
+    receiver: Receiver, senders: ProcessTransport
+) -> None:
+    """Stopping `hookwire serve` with a signal to its group must not cut attempts short:
+    the parent decides when its children stop."""
+    receiver.respond("/during-term", Response(200, delay=0.3))
+    await senders.post(receiver.url("/warm"), b"x", HEADERS, 5)
+    (pid,) = senders.pids
+    attempt = asyncio.create_task(senders.post(receiver.url("/during-term"), b"x", HEADERS, 5))
+    await asyncio.sleep(0.1)
+
+    os.kill(pid, signal.SIGTERM)
+
+    assert (await attempt).outcome == "SUCCEEDED"
+    assert senders.pids == [pid]
+
+
+def test_the_setting_takes_a_count_from_0_to_64() -> None:
+    assert Settings.from_env({}, secret_keys=("k",)).sender_processes == 0
+    read = Settings.from_env({"HOOKWIRE_SENDER_PROCESSES": " 3 "}, secret_keys=("k",))
+    assert read.sender_processes == 3
+    assert (
+        Settings.from_env({"HOOKWIRE_SENDER_PROCESSES": ""}, secret_keys=("k",)).sender_processes
+        == 0
+    )
+    for wrong in ("-1", "65", "two", "1.5"):
+        with pytest.raises(SettingsError, match="HOOKWIRE_SENDER_PROCESSES"):
+            Settings.from_env({"HOOKWIRE_SENDER_PROCESSES": wrong}, secret_keys=("k",))
