@@ -7,22 +7,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from tortoise.transactions import in_transaction
-
 from hookwire.delivery.transport import AttemptResult
 from hookwire.domain.retry_policy import RetryDecision
-from hookwire.models import Delivery, Webhook
 from hookwire.models.ids import uuid7
-from hookwire.models.queue import (
-    ACTIVE,
-    AttemptRecord,
-    ClaimedDelivery,
-    Settlement,
-    insert_attempts,
-    settle_deliveries,
-)
-
-GONE_REASON = "disabled automatically: the target answered 410 Gone"
+from hookwire.models.queue import AttemptRecord, ClaimedDelivery, DeliveryQueue, Settlement
 
 
 @dataclass(frozen=True)
@@ -106,11 +94,13 @@ def outcome_message(attempt: AttemptRecord) -> dict[str, Any]:
     }
 
 
-async def record_finished(batch: Sequence[Finished]) -> list[dict[str, Any]]:
+async def record_finished(
+    batch: Sequence[Finished], queue: DeliveryQueue, owner: str
+) -> list[dict[str, Any]]:
     """Store attempts and new delivery states in one transaction; returns bus messages."""
     attempts: list[AttemptRecord] = []
     settlements: dict[str, Settlement] = {}
-    gone: set[str] = set()
+    gone: dict[str, None] = {}
     for item in batch:
         delivery, result, decision = item.delivery, item.result, item.decision
         if result is None or decision is None:
@@ -121,7 +111,7 @@ async def record_finished(batch: Sequence[Finished]) -> list[dict[str, Any]]:
             decision.status, attempt_number, decision.next_attempt_at
         )
         if decision.disable_webhook:
-            gone.add(delivery.webhook_id)
+            gone[delivery.webhook_id] = None
         attempts.append(
             attempt_record(
                 organization_id=delivery.organization_id,
@@ -135,18 +125,5 @@ async def record_finished(batch: Sequence[Finished]) -> list[dict[str, Any]]:
                 event_id=delivery.event_id,
             )
         )
-    async with in_transaction() as connection:
-        await insert_attempts(attempts, connection)
-        await settle_deliveries(settlements, connection)
-        if gone:
-            await (
-                Webhook.filter(id__in=gone)
-                .using_db(connection)
-                .update(enabled=False, disabled_reason=GONE_REASON)
-            )
-            await (
-                Delivery.filter(webhook_id__in=gone, status__in=ACTIVE)
-                .using_db(connection)
-                .update(status="CANCELLED", next_attempt_at=None)
-            )
+    await queue.record(owner, attempts, settlements, list(gone))
     return [outcome_message(attempt) for attempt in attempts]

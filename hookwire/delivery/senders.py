@@ -33,6 +33,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from hookwire.delivery.collector import settle_collector
 from hookwire.delivery.transport import AttemptResult, Transport
 
 log = logging.getLogger(__name__)
@@ -247,6 +248,7 @@ async def _serve_parent() -> None:
     first = await _read_frame(reader)
     if not first:
         return
+    settle_collector()
     config = first[0]
     transport = Transport(
         allowed_networks=config["allowed_networks"],

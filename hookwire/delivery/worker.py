@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import json
 import logging
 import os
@@ -16,16 +15,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from hookwire.delivery.collector import settle_collector
 from hookwire.delivery.recording import Finished, record_finished
 from hookwire.delivery.signing import CallClaims, JwtSigner, call_token
 from hookwire.domain.retry_policy import decide
-from hookwire.models.queue import (
-    Claim,
-    ClaimedDelivery,
-    WebhookRow,
-    claim_due_deliveries,
-    release_deliveries,
-)
+from hookwire.models.queue import Claim, ClaimedDelivery, DeliveryQueue, WebhookRow, delivery_queue
 from hookwire.runtime import Runtime
 from hookwire.services.webhooks import decrypt_headers
 
@@ -109,6 +103,7 @@ class Worker:
         self._preparing = 0  # claimed, being signed before they join _ready
         self._preparations: set[asyncio.Task[None]] = set()
         self._finished: asyncio.Queue[Finished | None] = asyncio.Queue()
+        self._queue: DeliveryQueue  # opened by run()
         # ECDSA in `cryptography` runs without the GIL: a claimed batch is signed here while
         # the event loop goes on sending, which takes most of the signing off its thread.
         self._signing = ThreadPoolExecutor(1, thread_name_prefix="hookwire-signing")
@@ -118,11 +113,8 @@ class Worker:
         self._wake.set()
 
     async def run(self, stop: asyncio.Event) -> None:
-        # What exists now (modules, schema, ORM metadata, pools) lives as long as the process:
-        # out of the collector's generations, it is not traversed again by every full
-        # collection, which a busy worker otherwise triggers many times a second.
-        gc.collect()
-        gc.freeze()
+        settle_collector()
+        self._queue = delivery_queue()
         recorder = asyncio.create_task(self._record_forever())
         senders = [asyncio.create_task(self._send_forever()) for _ in range(self.concurrency)]
         failures = 0
@@ -171,13 +163,13 @@ class Worker:
             self._room.clear()
             await self._room.wait()
             return True
-        claims = await claim_due_deliveries(self.owner, min(room, self.batch_size), self.lease)
+        claims = await self._queue.claim(self.owner, min(room, self.batch_size), self.lease)
         if not claims:
             return False
         try:
             batch = self._batch(claims)
         except Exception:
-            await release_deliveries(self.owner, [claim.delivery.id for claim in claims])
+            await self._queue.release(self.owner, [claim.delivery.id for claim in claims])
             raise
         self._preparing += len(batch)
         preparing = asyncio.create_task(self._sign_and_queue(batch))
@@ -261,7 +253,7 @@ class Worker:
             if ready is not None:
                 ids.append(ready.delivery.id)
         try:
-            await release_deliveries(self.owner, ids)
+            await self._queue.release(self.owner, ids)
         except Exception:
             log.exception("could not release %d deliveries; their leases will expire", len(ids))
 
@@ -331,7 +323,7 @@ class Worker:
 
     async def _record(self, batch: list[Finished]) -> None:
         try:
-            messages = await record_finished(batch)
+            messages = await record_finished(batch, self._queue, self.owner)
         except Exception:
             # Leases expire and the deliveries are claimed again: at least once, never lost.
             log.exception("could not record %d attempts; they will be retried", len(batch))

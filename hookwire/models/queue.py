@@ -1,11 +1,10 @@
 """The delivery queue: due deliveries are claimed with a lease, in batches; attempts and the
 states they leave deliveries in are written back in batches.
 
-The worker's hot path is plain SQL on rows of text ids rather than ORM objects: claiming is
-one statement instead of a transaction of three queries, and a batch of outcomes is one
-multi-row insert plus one UPDATE per distinct new state. Fewer statements count twice on
-SQLite, where each one is a round trip through the driver's thread that then waits for the
-busy event loop to come back to it, and holds the one connection meanwhile.
+The worker's hot path is plain SQL on rows of text ids rather than ORM objects: a claim is
+one statement that also returns each delivery's webhook and event, and a batch of outcomes
+is one insert of many rows plus one UPDATE per distinct new state, in one transaction. The
+statements are built once for both databases and run through Tortoise's connection.
 """
 
 from __future__ import annotations
@@ -14,13 +13,15 @@ import sqlite3
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import NamedTuple
+from typing import Any, NamedTuple, cast
 
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.transactions import in_transaction
 
 from hookwire.models.deliveries import Delivery
 
 ACTIVE = ("PENDING", "RETRYING")
+GONE_REASON = "disabled automatically: the target answered 410 Gone"
 _SQLITE_IDS_PER_STATEMENT = 900  # under 999, the variable limit of SQLite before 3.32
 
 # What an attempt needs of the delivery's webhook and event comes back with the claim, by
@@ -131,18 +132,7 @@ def _marks(dialect: str, first: int, count: int) -> str:
     return ", ".join(f"{mark}{n}" for n in range(first, first + count))
 
 
-async def claim_due_deliveries(owner: str, limit: int, lease: timedelta) -> list[Claim]:
-    """Lease up to `limit` due deliveries to `owner`, oldest due first, with what their
-    attempts need of their webhooks and events.
-
-    On PostgreSQL the rows are picked with FOR UPDATE SKIP LOCKED, so concurrent workers
-    never pick the same row; SQLite runs one writer at a time, which gives the same result.
-    """
-    connection = Delivery._meta.db
-    now = datetime.now(UTC)
-    _, rows = await connection.execute_query(
-        _CLAIM_SQL[_dialect(connection)], [owner, now + lease, now, limit]
-    )
+def _claims_from_rows(rows: Sequence[Sequence[Any]]) -> list[Claim]:
     # RETURNING follows no ORDER BY; within one backend the stored times compare in order.
     # Rows are sqlite3.Row or asyncpg Record: both unpack like tuples.
     found = sorted((tuple(row) for row in rows), key=lambda row: row[6])
@@ -205,55 +195,164 @@ class Claim(NamedTuple):
 
 
 async def insert_attempts(attempts: Sequence[AttemptRecord], connection: BaseDBAsyncClient) -> None:
-    """Store attempts of deliveries, in the caller's transaction."""
+    """Store attempts (sync hook calls, here), in the caller's transaction."""
+    await _run(connection, _insert_statements(_dialect(connection), attempts))
+
+
+# --- the statements ----------------------------------------------------------------------
+
+# SQL text, its parameters (a list of parameter lists when `many`), and `many`.
+Statement = tuple[str, list[Any], bool]
+
+
+def _insert_statements(dialect: str, attempts: Sequence[AttemptRecord]) -> list[Statement]:
     if not attempts:
-        return
+        return []
     columns = ", ".join(AttemptRecord._fields)
-    values = _marks(_dialect(connection), 1, len(AttemptRecord._fields))
+    values = _marks(dialect, 1, len(AttemptRecord._fields))
     sql = f"INSERT INTO delivery_attempts ({columns}) VALUES ({values})"
-    await connection.execute_many(sql, [list(attempt) for attempt in attempts])
+    return [(sql, [list(attempt) for attempt in attempts], True)]
 
 
-async def settle_deliveries(
-    settlements: Mapping[str, Settlement], connection: BaseDBAsyncClient
-) -> None:
-    """Store each delivery's new state and release its lease, one UPDATE per distinct state,
-    in the caller's transaction.
+def _id_in(
+    dialect: str, column: str, first: int, ids: Sequence[str]
+) -> list[tuple[str, list[Any]]]:
+    """`column` among `ids` as SQL and parameters: PostgreSQL takes one array parameter (one
+    statement text for any count, prepared once); SQLite gets chunks of placeholders."""
+    if dialect == "postgres":
+        return [(f"{column} = ANY(${first}::uuid[])", [list(ids)])]
+    return [
+        (f"{column} IN ({_marks(dialect, first, len(chunk))})", list(chunk))
+        for chunk in (
+            ids[start : start + _SQLITE_IDS_PER_STATEMENT]
+            for start in range(0, len(ids), _SQLITE_IDS_PER_STATEMENT)
+        )
+    ]
 
-    A batch of first attempts that succeeded is one statement; retries each have their own
-    (jittered) time.
-    """
-    dialect = _dialect(connection)
+
+def _record_statements(
+    dialect: str,
+    owner: str,
+    attempts: Sequence[AttemptRecord],
+    settlements: Mapping[str, Settlement],
+    gone_webhooks: Sequence[str],
+) -> list[Statement]:
     mark = "?" if dialect == "sqlite" else "$"
     cast = "" if dialect == "sqlite" else "::timestamptz"
+    statements = _insert_statements(dialect, attempts)
     groups: dict[Settlement, list[str]] = {}
     for delivery_id, settlement in settlements.items():
         groups.setdefault(settlement, []).append(delivery_id)
     now = datetime.now(UTC)
     for settlement, ids in groups.items():
         state = [settlement.status, settlement.attempt_count, settlement.next_attempt_at, now]
-        sql = (
+        update = (
             # A delivery cancelled while its attempt was in flight (its webhook deleted or
-            # disabled) counts the attempt but stays cancelled.
+            # disabled) counts the attempt but stays cancelled. One whose lease ran out and
+            # that another worker claimed meanwhile is that worker's to settle: the attempt
+            # is stored, the delivery's state is left alone.
             f"UPDATE deliveries SET"
             f" status = CASE WHEN status = 'CANCELLED' THEN status ELSE {mark}1 END,"
             f" attempt_count = {mark}2,"
             f" next_attempt_at = CASE WHEN status = 'CANCELLED' THEN NULL ELSE {mark}3{cast} END,"
-            f" lease_owner = NULL, lease_expires_at = NULL, updated_at = {mark}4 WHERE id"
+            f" lease_owner = NULL, lease_expires_at = NULL, updated_at = {mark}4"
+            f" WHERE lease_owner = {mark}5 AND "
         )
-        if dialect == "postgres":  # one statement text for any count: asyncpg prepares it once
-            await connection.execute_query(f"{sql} = ANY($5::uuid[])", [*state, ids])
-            continue
-        for start in range(0, len(ids), _SQLITE_IDS_PER_STATEMENT):
-            chunk = ids[start : start + _SQLITE_IDS_PER_STATEMENT]
-            await connection.execute_query(
-                f"{sql} IN ({_marks(dialect, 5, len(chunk))})", [*state, *chunk]
+        for where, ids_params in _id_in(dialect, "id", 6, ids):
+            statements.append((update + where, [*state, owner, *ids_params], False))
+    if gone_webhooks:
+        disabled = "0" if dialect == "sqlite" else "false"
+        for where, params in _id_in(dialect, "id", 2, gone_webhooks):
+            statements.append(
+                (
+                    f"UPDATE webhooks SET enabled = {disabled}, disabled_reason = {mark}1"
+                    f" WHERE {where}",
+                    [GONE_REASON, *params],
+                    False,
+                )
             )
+        for where, params in _id_in(dialect, "webhook_id", 1, gone_webhooks):
+            statements.append(
+                (
+                    "UPDATE deliveries SET status = 'CANCELLED', next_attempt_at = NULL"
+                    f" WHERE status IN ('PENDING', 'RETRYING') AND {where}",
+                    params,
+                    False,
+                )
+            )
+    return statements
 
 
-async def release_deliveries(owner: str, ids: Sequence[str]) -> None:
-    """Give leased deliveries back to the queue at once (a clean shutdown)."""
-    if ids:
-        await Delivery.filter(id__in=ids, lease_owner=owner).update(
-            lease_owner=None, lease_expires_at=None
+def _release_statements(dialect: str, owner: str, ids: Sequence[str]) -> list[Statement]:
+    mark = "?" if dialect == "sqlite" else "$"
+    return [
+        (
+            "UPDATE deliveries SET lease_owner = NULL, lease_expires_at = NULL"
+            f" WHERE lease_owner = {mark}1 AND {where}",
+            [owner, *params],
+            False,
         )
+        for where, params in _id_in(dialect, "id", 2, ids)
+    ]
+
+
+# --- the queue ---------------------------------------------------------------------------
+
+
+class DeliveryQueue:
+    """Where a worker claims deliveries and records their attempts, through Tortoise's
+    connection (PostgreSQL's pool, or SQLite's one).
+
+    On PostgreSQL the claimed rows are picked with FOR UPDATE SKIP LOCKED, so concurrent
+    workers never pick the same row; SQLite runs one writer at a time, which gives the same
+    result.
+    """
+
+    def __init__(self, connection: BaseDBAsyncClient) -> None:
+        self._connection = connection
+        self._dialect = _dialect(connection)
+
+    async def claim(self, owner: str, limit: int, lease: timedelta) -> list[Claim]:
+        """Lease up to `limit` due deliveries to `owner`, oldest due first, with what their
+        attempts need of their webhooks and events."""
+        now = datetime.now(UTC)
+        _, rows = await self._connection.execute_query(
+            _CLAIM_SQL[self._dialect], [owner, now + lease, now, limit]
+        )
+        return _claims_from_rows(cast("Sequence[Sequence[Any]]", rows))
+
+    async def record(
+        self,
+        owner: str,
+        attempts: Sequence[AttemptRecord],
+        settlements: Mapping[str, Settlement],
+        gone_webhooks: Sequence[str],
+    ) -> None:
+        """In one transaction: store attempts, settle the deliveries `owner` still holds,
+        disable webhooks that answered 410 and cancel their pending deliveries."""
+        statements = _record_statements(self._dialect, owner, attempts, settlements, gone_webhooks)
+        async with in_transaction() as connection:
+            await _run(connection, statements)
+
+    async def release(self, owner: str, ids: Sequence[str]) -> None:
+        """Give leased deliveries back to the queue at once (a clean shutdown)."""
+        await _run(self._connection, _release_statements(self._dialect, owner, ids))
+
+
+async def _run(connection: BaseDBAsyncClient, statements: Sequence[Statement]) -> None:
+    for sql, params, many in statements:
+        if many:
+            await connection.execute_many(sql, params)
+        else:
+            await connection.execute_query(sql, params)
+
+
+def delivery_queue() -> DeliveryQueue:
+    """The queue of this process's database.
+
+    On SQLite this is Tortoise's one connection, which the API shares: a second connection
+    of the worker's own was tried, and measured no faster (its statements wait for the GIL
+    as Tortoise's do), while it would let the worker's commits break the API's deferred
+    transactions (SQLITE_BUSY_SNAPSHOT) under load.
+    """
+    return DeliveryQueue(Delivery._meta.db)
