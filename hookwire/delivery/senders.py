@@ -29,6 +29,7 @@ import marshal
 import signal
 import struct
 import sys
+import time
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -39,6 +40,7 @@ from hookwire.delivery.transport import AttemptResult, Transport
 log = logging.getLogger(__name__)
 
 _LENGTH = struct.Struct(">I")
+YOUNG_DEATH = 5.0  # seconds: a child that exits sooner delays the next start
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
 
@@ -80,6 +82,7 @@ class _Child:
 
     def __init__(self, process: asyncio.subprocess.Process) -> None:
         self.process = process
+        self.started = time.monotonic()
         self.pending: dict[int, asyncio.Future[AttemptResult]] = {}
         self.outbox: list[Request] = []
         self.reader: asyncio.Task[None] | None = None
@@ -116,6 +119,12 @@ class ProcessTransport:
         Transport(allowed_networks=allowed_networks, resolve=resolve or {}, ca_bundle=ca_bundle)
         self._children: list[_Child] = []
         self._starting: asyncio.Lock | None = None
+        self._command = (sys.executable, "-m", "hookwire.delivery.senders")
+        self._closing = False
+        # A child that dies young is not restarted at once, or a broken installation would
+        # start a process per attempt: the wait doubles from 0.5 s up to 30 s.
+        self._backoff = 0.0
+        self._not_before = 0.0
         self._next_id = 0
         self._flush_scheduled = False
 
@@ -137,6 +146,7 @@ class ProcessTransport:
 
     async def close(self) -> None:
         """Let every child finish what it has in flight, then end it."""
+        self._closing = True
         self._flush()
         children, self._children = self._children, []
         for child in children:
@@ -164,6 +174,8 @@ class ProcessTransport:
             self._starting = asyncio.Lock()
         async with self._starting:
             self._children = [c for c in self._children if c.alive]
+            if len(self._children) < self._count:
+                await asyncio.sleep(self._not_before - time.monotonic())
             while len(self._children) < self._count:
                 self._children.append(await self._spawn())
         return self._children
@@ -171,9 +183,7 @@ class ProcessTransport:
     async def _spawn(self) -> _Child:
         loop = "uvloop" if type(asyncio.get_running_loop()).__module__.startswith("uvloop") else ""
         process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "hookwire.delivery.senders",
+            *self._command,
             *([loop] if loop else []),
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
@@ -210,6 +220,12 @@ class ProcessTransport:
             for future in lost:
                 future.set_exception(SenderLost(f"sender process exited with {code}"))
             child.pending.clear()
+            if not self._closing:
+                if time.monotonic() - child.started < YOUNG_DEATH:
+                    self._backoff = min(30.0, max(0.5, 2 * self._backoff))
+                    self._not_before = time.monotonic() + self._backoff
+                else:
+                    self._backoff = 0.0
             if lost or code != 0:
                 log.error(
                     "sender process %d exited with %s, %d attempts in flight",

@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import sys
+import time
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
@@ -166,3 +168,26 @@ def test_the_setting_takes_a_count_from_0_to_64() -> None:
     for wrong in ("-1", "65", "two", "1.5"):
         with pytest.raises(SettingsError, match="HOOKWIRE_SENDER_PROCESSES"):
             Settings.from_env({"HOOKWIRE_SENDER_PROCESSES": wrong}, secret_keys=("k",))
+
+
+async def test_a_child_that_cannot_start_is_retried_after_a_growing_wait(
+    receiver: Receiver, senders: ProcessTransport
+) -> None:
+    """A broken installation must not start a process per attempt."""
+    working = senders._command
+    senders._command = (sys.executable, "-c", "raise SystemExit(3)")
+
+    with pytest.raises(SenderLost, match="exited with 3"):
+        await senders.post(receiver.url("/never"), b"x", HEADERS, 5)
+    started = time.monotonic()
+    with pytest.raises(SenderLost):
+        await senders.post(receiver.url("/never"), b"x", HEADERS, 5)
+    first_wait = time.monotonic() - started
+    senders._command = working
+    started = time.monotonic()
+    result = await senders.post(receiver.url("/recovered"), b"x", HEADERS, 5)
+    second_wait = time.monotonic() - started
+
+    assert first_wait >= 0.5 and second_wait >= 1.0
+    assert result.outcome == "SUCCEEDED"
+    assert receiver.requests("/never") == []
