@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from graphql import GraphQLError
 from strawberry.types import Info as StrawberryInfo
@@ -11,6 +12,8 @@ from strawberry.types import Info as StrawberryInfo
 from hookwire.domain.access import Caller
 from hookwire.runtime import Runtime
 from hookwire.services.access import authenticate
+
+T = TypeVar("T")
 
 
 class AccessDenied(GraphQLError):
@@ -40,6 +43,15 @@ class Context:
     connection_params: dict[str, Any] | None = None
     _caller: Caller | None = field(default=None, repr=False)
     _authenticated: bool = field(default=False, repr=False)
+    _loaders: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def loader(self, name: str, make: Callable[[], T]) -> T:
+        """This context's DataLoader called `name`, made on first use (a context is one HTTP
+        request, or one WebSocket with all its operations)."""
+        if name not in self._loaders:
+            self._loaders[name] = make()
+        loader: T = self._loaders[name]
+        return loader
 
     async def caller(self) -> Caller | None:
         if not self._authenticated:

@@ -88,16 +88,9 @@ class Webhook:
         status: Annotated[DeliveryStatus, strawberry.lazy("hookwire.schema.deliveries")]
         | None = None,
     ) -> Annotated[DeliveryConnection, strawberry.lazy("hookwire.schema.deliveries")]:
-        from hookwire.resolvers.deliveries import delivery_page
-        from hookwire.services.deliveries import deliveries_of
+        from hookwire.resolvers.deliveries import webhook_deliveries
 
-        caller = await info.context.reader()
-        query = deliveries_of(
-            caller.organization_id,
-            webhook_id=uuid.UUID(self.id),
-            status=None if status is None else status.value,
-        )
-        return await delivery_page(query, 20 if first is None else first, after)
+        return await webhook_deliveries(info, uuid.UUID(self.id), first, after, status)
 
     @classmethod
     def of(

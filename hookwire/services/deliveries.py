@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 from tortoise.queryset import QuerySet
 
@@ -53,6 +55,50 @@ def deliveries_of(
     if status is not None:
         query = query.filter(status=status)
     return query.order_by("id")
+
+
+async def first_deliveries_of_webhooks(
+    org_id: uuid.UUID,
+    webhook_ids: Sequence[uuid.UUID],
+    *,
+    size: int,
+    after: uuid.UUID | None = None,
+    status: str | None = None,
+) -> dict[uuid.UUID, list[Delivery]]:
+    """Each webhook's first `size` deliveries (with `status`, after the id `after`) in id
+    order, for many webhooks at once: one windowed query for the ids, one for the rows."""
+    if not webhook_ids or size <= 0:
+        return {webhook_id: [] for webhook_id in webhook_ids}
+    connection = Delivery._meta.db
+    postgres = connection.capabilities.dialect == "postgres"
+    params: list[Any] = []
+
+    def mark(value: Any) -> str:
+        # SQLite stores ids as text; numbers stay numbers (an int compared with text is
+        # always smaller in SQLite, which would make `n <= '20'` true for every row).
+        params.append(str(value) if isinstance(value, uuid.UUID) and not postgres else value)
+        return f"${len(params)}" if postgres else "?"
+
+    if postgres:
+        params.append(list(webhook_ids))
+        among = "webhook_id = ANY($1::uuid[])"
+    else:
+        among = f"webhook_id IN ({', '.join(mark(w) for w in webhook_ids)})"
+    where = [among, f"organization_id = {mark(org_id)}"]
+    if status is not None:
+        where.append(f"status = {mark(status)}")
+    if after is not None:
+        where.append(f"id > {mark(after)}")
+    sql = (
+        "SELECT id FROM (SELECT id, row_number() OVER (PARTITION BY webhook_id ORDER BY id) AS n"
+        f" FROM deliveries WHERE {' AND '.join(where)}) AS page WHERE n <= {mark(size)}"
+    )
+    _, rows = await connection.execute_query(sql, params)
+    found = await Delivery.filter(id__in=[row[0] for row in rows]).order_by("id")
+    pages: dict[uuid.UUID, list[Delivery]] = {webhook_id: [] for webhook_id in webhook_ids}
+    for delivery in found:
+        pages[delivery.webhook_id].append(delivery)
+    return pages
 
 
 async def attempts_of(delivery: Delivery) -> list[DeliveryAttempt]:

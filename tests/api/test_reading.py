@@ -114,3 +114,58 @@ def test_disabling_a_webhook_cancels_its_pending_deliveries(org: Org, receiver: 
 
     assert wait_for_status(org, event["deliveries"][0]["id"])["status"] == "CANCELLED"
     assert emit(org)["deliveries"] == []
+
+
+WEBHOOK_PAGES = """
+query P($first: Int, $after: String, $status: DeliveryStatus) {
+  webhooks(first: 50) { edges { node { id
+    deliveries(first: $first, after: $after, status: $status) {
+      edges { cursor node { id webhookId status } }
+      pageInfo { hasNextPage endCursor }
+    }
+  } } }
+}
+"""
+
+
+def test_each_webhook_in_a_list_gets_its_own_page_of_deliveries(
+    org: Org, other_org: Org, receiver: Receiver
+) -> None:
+    """Webhook.deliveries for many webhooks is loaded together; each page must still be
+    that webhook's own: its first N, its next page, its status filter."""
+    failing = unique_path()
+    receiver.respond(failing, *[Response(500)] * 20)
+    hooks = [hook_to(org, receiver) for _ in range(3)] + [hook_to(org, receiver, failing)]
+    hook_to(other_org, receiver)
+    events = [emit(org) for _ in range(3)]
+    emit(other_org)
+    expected: dict[str, list[str]] = {hook["id"]: [] for hook in hooks}
+    for event in events:
+        for made in event["deliveries"]:
+            expected[made["webhookId"]].append(made["id"])
+            wait_for_status(org, made["id"])
+    client = org.client()
+
+    def pages(**variables: object) -> dict[str, dict]:
+        found = client.data(WEBHOOK_PAGES, **variables)["webhooks"]["edges"]
+        return {edge["node"]["id"]: edge["node"]["deliveries"] for edge in found}
+
+    first_two = pages(first=2)
+    failed = pages(first=10, status="FAILED")
+    none = pages(first=0)
+
+    assert set(first_two) == set(expected)  # the other organization's webhook is not listed
+    for webhook_id, delivery_ids in expected.items():
+        page = first_two[webhook_id]
+        assert ids(page) == sorted(delivery_ids)[:2]
+        assert {e["node"]["webhookId"] for e in page["edges"]} == {webhook_id}
+        assert page["pageInfo"]["hasNextPage"] is True
+        rest = pages(first=2, after=page["pageInfo"]["endCursor"])[webhook_id]
+        assert ids(rest) == sorted(delivery_ids)[2:]
+        assert rest["pageInfo"]["hasNextPage"] is False
+        wanted = sorted(delivery_ids) if webhook_id == hooks[-1]["id"] else []
+        assert ids(failed[webhook_id]) == wanted
+        assert none[webhook_id] == {
+            "edges": [],
+            "pageInfo": {"hasNextPage": True, "endCursor": None},
+        }
