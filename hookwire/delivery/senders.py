@@ -161,6 +161,7 @@ class ProcessTransport:
                 await child.process.wait()
             if child.reader is not None:
                 await child.reader
+        self._closing = False  # as with Transport, a later post starts afresh
 
     @property
     def pids(self) -> list[int]:
