@@ -65,6 +65,11 @@ class InMemoryBus:
     async def start(self) -> None:
         return None
 
+    @property
+    def listened_to(self) -> bool:
+        """Whether anyone in this process is subscribed (publishing is pointless if not)."""
+        return bool(self._subscribers)
+
     def subscribe(self, organization_id: str) -> Subscriber:
         subscriber = Subscriber(self, organization_id)
         self._subscribers.setdefault(organization_id, set()).add(subscriber)
@@ -111,6 +116,11 @@ class RedisBus:
         if self._listener is None:
             self._listener = asyncio.create_task(self._listen())
         await self._listening.wait()
+
+    @property
+    def listened_to(self) -> bool:
+        """Always: subscribers in other processes cannot be seen from here."""
+        return True
 
     def subscribe(self, organization_id: str) -> Subscriber:
         return self._local.subscribe(organization_id)

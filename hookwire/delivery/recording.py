@@ -96,8 +96,8 @@ def outcome_message(attempt: AttemptRecord) -> dict[str, Any]:
 
 async def record_finished(
     batch: Sequence[Finished], queue: DeliveryQueue, owner: str
-) -> list[dict[str, Any]]:
-    """Store attempts and new delivery states in one transaction; returns bus messages."""
+) -> list[AttemptRecord]:
+    """Store attempts and new delivery states in one transaction; returns the attempts."""
     attempts: list[AttemptRecord] = []
     settlements: dict[str, Settlement] = {}
     gone: dict[str, None] = {}
@@ -126,4 +126,4 @@ async def record_finished(
             )
         )
     await queue.record(owner, attempts, settlements, list(gone))
-    return [outcome_message(attempt) for attempt in attempts]
+    return attempts

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from hookwire.delivery.collector import settle_collector
-from hookwire.delivery.recording import Finished, record_finished
+from hookwire.delivery.recording import Finished, outcome_message, record_finished
 from hookwire.delivery.signing import CallClaims, JwtSigner, call_token
 from hookwire.domain.retry_policy import decide
 from hookwire.models.queue import Claim, ClaimedDelivery, DeliveryQueue, WebhookRow, delivery_queue
@@ -323,12 +323,14 @@ class Worker:
 
     async def _record(self, batch: list[Finished]) -> None:
         try:
-            messages = await record_finished(batch, self._queue, self.owner)
+            attempts = await record_finished(batch, self._queue, self.owner)
         except Exception:
             # Leases expire and the deliveries are claimed again: at least once, never lost.
             log.exception("could not record %d attempts; they will be retried", len(batch))
             return
-        await self.runtime.bus.publish(messages)
+        bus = self.runtime.bus
+        if bus.listened_to:  # messages nobody will read are not worth building
+            await bus.publish([outcome_message(attempt) for attempt in attempts])
 
 
 def _sign_all(batch: Sequence[_Ready]) -> None:

@@ -8,16 +8,32 @@ import time
 import uuid
 
 _RANDOM_BITS = 74  # rand_a (12) + rand_b (62)
+_POOL_IDS = 256
 _lock = threading.Lock()
 _last = (0, 0)
+_pool = b""  # random bytes for the next ids, 10 per id
+
+
+def _forget_pool() -> None:
+    global _pool
+    _pool = b""
+
+
+# A forked child must not reuse the random bytes its parent has left.
+os.register_at_fork(after_in_child=_forget_pool)
 
 
 def uuid7() -> uuid.UUID:
     """A new UUIDv7, strictly increasing within this process (RFC 9562, method 2)."""
-    global _last
+    global _last, _pool
     with _lock:
         ms = time.time_ns() // 1_000_000
-        rand = int.from_bytes(os.urandom(10), "big") >> (80 - _RANDOM_BITS)
+        if not _pool:
+            # One os.urandom call per 256 ids: each call releases the GIL, and a busy worker
+            # makes an id per attempt it records.
+            _pool = os.urandom(10 * _POOL_IDS)
+        random_bytes, _pool = _pool[:10], _pool[10:]
+        rand = int.from_bytes(random_bytes, "big") >> (80 - _RANDOM_BITS)
         last_ms, last_rand = _last
         if ms <= last_ms:
             ms, rand = last_ms, last_rand + 1
