@@ -21,6 +21,7 @@ from tortoise.transactions import in_transaction
 from hookwire.models.deliveries import Delivery
 
 ACTIVE = ("PENDING", "RETRYING")
+_ACTIVE_SQL = ", ".join(f"'{status}'" for status in ACTIVE)  # ACTIVE as an SQL list
 GONE_REASON = "disabled automatically: the target answered 410 Gone"
 _SQLITE_IDS_PER_STATEMENT = 900  # under 999, the variable limit of SQLite before 3.32
 
@@ -39,21 +40,21 @@ _CLAIM_RETURNING = """
 
 # Parameters: owner, lease expiry, now, limit.
 _CLAIM_SQL = {
-    "sqlite": """
+    "sqlite": f"""
         UPDATE deliveries SET lease_owner = ?1, lease_expires_at = ?2
         WHERE id IN (
             SELECT id FROM deliveries
-            WHERE status IN ('PENDING', 'RETRYING') AND next_attempt_at <= ?3
+            WHERE status IN ({_ACTIVE_SQL}) AND next_attempt_at <= ?3
               AND (lease_expires_at IS NULL OR lease_expires_at < ?3)
             ORDER BY next_attempt_at LIMIT ?4
         )
     """
     + _CLAIM_RETURNING.format(d="deliveries", text=""),
     # The locking CTE runs once; SKIP LOCKED makes concurrent workers take different rows.
-    "postgres": """
+    "postgres": f"""
         WITH picked AS (
             SELECT id FROM deliveries
-            WHERE status IN ('PENDING', 'RETRYING') AND next_attempt_at <= $3
+            WHERE status IN ({_ACTIVE_SQL}) AND next_attempt_at <= $3
               AND (lease_expires_at IS NULL OR lease_expires_at < $3)
             ORDER BY next_attempt_at LIMIT $4
             FOR UPDATE SKIP LOCKED
@@ -275,7 +276,7 @@ def _record_statements(
             statements.append(
                 (
                     "UPDATE deliveries SET status = 'CANCELLED', next_attempt_at = NULL"
-                    f" WHERE status IN ('PENDING', 'RETRYING') AND {where}",
+                    f" WHERE status IN ({_ACTIVE_SQL}) AND {where}",
                     params,
                     False,
                 )

@@ -122,14 +122,22 @@ async def test_closing_lets_attempts_in_flight_finish(receiver: Receiver) -> Non
         os.kill(pid, 0)
 
 
+async def in_flight_on_a_warm_child(
+    receiver: Receiver, senders: ProcessTransport, path: str, timeout: float
+) -> tuple[int, asyncio.Task[AttemptResult]]:
+    """The one child's pid, and an attempt to `path` that it has started."""
+    await senders.post(receiver.url("/warm"), b"x", HEADERS, 5)
+    (pid,) = senders.pids
+    attempt = asyncio.create_task(senders.post(receiver.url(path), b"x", HEADERS, timeout))
+    await asyncio.sleep(0.15)
+    return pid, attempt
+
+
 async def test_a_child_that_dies_fails_its_attempts_and_the_next_one_starts_a_new_child(
     receiver: Receiver, senders: ProcessTransport
 ) -> None:
     receiver.respond("/hang", Response(200, delay=5))
-    await senders.post(receiver.url("/warm"), b"x", HEADERS, 5)
-    (first,) = senders.pids
-    attempt = asyncio.create_task(senders.post(receiver.url("/hang"), b"x", HEADERS, 10))
-    await asyncio.sleep(0.2)
+    first, attempt = await in_flight_on_a_warm_child(receiver, senders, "/hang", 10)
 
     os.kill(first, signal.SIGKILL)
 
@@ -145,11 +153,8 @@ async def test_a_child_ignores_sigterm_sent_to_the_process_group(
 ) -> None:
     """Stopping `hookwire serve` with a signal to its group must not cut attempts short:
     the parent decides when its children stop."""
-    receiver.respond("/during-term", Response(200, delay=0.3))
-    await senders.post(receiver.url("/warm"), b"x", HEADERS, 5)
-    (pid,) = senders.pids
-    attempt = asyncio.create_task(senders.post(receiver.url("/during-term"), b"x", HEADERS, 5))
-    await asyncio.sleep(0.1)
+    receiver.respond("/during-term", Response(200, delay=0.5))
+    pid, attempt = await in_flight_on_a_warm_child(receiver, senders, "/during-term", 5)
 
     os.kill(pid, signal.SIGTERM)
 
