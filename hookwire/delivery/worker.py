@@ -31,9 +31,15 @@ RECORD_LINGER = 0.05  # seconds a busy worker waits to record more attempts at o
 # A token signed at claim time that waited longer than this for a sender (slow receivers
 # hold every sender) is signed again, so that iat says when the call was made.
 RESIGN_AFTER = 5.0
-# Claims run ahead of the senders by up to this many times `concurrency` deliveries, so a
-# sender that is done starts the next attempt at once rather than after a claim.
-CLAIM_AHEAD = 2
+# Claims run ahead of the senders, so that a sender that is done starts the next attempt at
+# once rather than after a claim and a signature (tens of ms under load). Ahead means claimed
+# and not yet sending: `concurrency` deliveries, or, while attempts finish quickly, as many
+# as finished in AHEAD_SECONDS over the last second, up to AHEAD_MAX times `concurrency`. A
+# claimed delivery so waits about AHEAD_SECONDS for a sender while receivers answer quickly,
+# one attempt when they are slow, and AHEAD_MAX attempts (20 s each) when they turn slow all
+# at once: the lease must outlast that, its own attempt and the recording.
+AHEAD_SECONDS = 0.25
+AHEAD_MAX = 3
 
 
 @dataclass(frozen=True)
@@ -74,12 +80,12 @@ class Worker:
     """Runs until `stop` is set; then lets in-flight attempts finish and records them.
 
     `concurrency` senders take claimed deliveries from a queue, one attempt at a time. Claims
-    run up to `concurrency` deliveries ahead of them, so a sender that is done starts the next
-    attempt at once rather than after a claim's round trip to the database; each claimed
-    batch comes with its webhooks and events and is signed in a thread while the next claim
-    runs. A claimed delivery so waits for a sender at most one attempt (20 s) before its own
-    (20 s): the lease (HOOKWIRE_DELIVERY_LEASE, 90 s) must outlast both and the recording.
-    A token that waited more than RESIGN_AFTER is signed again before it is sent.
+    run ahead of them (see AHEAD_SECONDS), so a sender that is done starts the next attempt at
+    once rather than after a claim's round trip to the database; each claimed batch comes
+    with its webhooks and events and is signed in a thread while the next claim runs. A
+    claimed delivery so waits for a sender at most AHEAD_MAX attempts (20 s each) before its
+    own (20 s): the lease (HOOKWIRE_DELIVERY_LEASE, 90 s) must outlast them and the
+    recording. A token that waited more than RESIGN_AFTER is signed again before it is sent.
     """
 
     def __init__(
@@ -101,6 +107,9 @@ class Worker:
         self._ready: asyncio.Queue[_Ready | None] = asyncio.Queue()
         self._sending = 0
         self._preparing = 0  # claimed, being signed before they join _ready
+        self._ahead = concurrency  # how many may be claimed and not yet sending
+        self._finished_count = 0  # attempts finished since _rate_since
+        self._rate_since = time.monotonic()
         self._preparations: set[asyncio.Task[None]] = set()
         self._finished: asyncio.Queue[Finished | None] = asyncio.Queue()
         self._queue: DeliveryQueue  # opened by run()
@@ -156,9 +165,8 @@ class Worker:
 
         Signing a claimed batch goes on in its own task while the next claim runs.
         """
-        room = (
-            CLAIM_AHEAD * self.concurrency - self._sending - self._ready.qsize() - self._preparing
-        )
+        in_hand = self._sending + self._ready.qsize() + self._preparing
+        room = self.concurrency + self._ahead_allowed() - in_hand
         if room < max(1, min(self.batch_size, self.concurrency) // 4):
             self._room.clear()
             await self._room.wait()
@@ -176,6 +184,18 @@ class Worker:
         self._preparations.add(preparing)
         preparing.add_done_callback(self._preparations.discard)
         return True
+
+    def _ahead_allowed(self) -> int:
+        """How many deliveries may wait claimed for a sender: from the rate at which attempts
+        finished over the last second or so."""
+        now = time.monotonic()
+        elapsed = now - self._rate_since
+        if elapsed >= 1.0:
+            rate = self._finished_count / elapsed
+            most = AHEAD_MAX * self.concurrency
+            self._ahead = max(self.concurrency, min(most, int(rate * AHEAD_SECONDS)))
+            self._finished_count, self._rate_since = 0, now
+        return self._ahead
 
     def _batch(self, claims: Sequence[Claim]) -> list[_Ready]:
         """Claimed rows as work for the senders: each webhook's headers decrypted and each
@@ -243,6 +263,7 @@ class Worker:
                 log.exception("delivery %s could not be attempted", ready.delivery.id)
             finally:
                 self._sending -= 1
+                self._finished_count += 1
                 self._room.set()
 
     async def _release_ready(self) -> None:
