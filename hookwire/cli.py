@@ -9,7 +9,7 @@ import logging
 import signal
 import sys
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from hookwire.domain.access import Role
@@ -171,6 +171,16 @@ async def _worker(settings: Settings) -> None:
         await close_database()
 
 
+def _run_on_fastest_loop(main: Coroutine[Any, Any, None]) -> None:
+    """Run on uvloop when it is installed, as uvicorn runs `serve` (and its worker) on it."""
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - uvicorn[standard] installs it
+        asyncio.run(main)
+        return
+    uvloop.run(main)
+
+
 def run(argv: list[str]) -> None:
     args = _parser().parse_args(argv)
     if args.command == "export-schema":
@@ -182,7 +192,7 @@ def run(argv: list[str]) -> None:
     if args.command == "serve":
         _serve(args, settings)
     elif args.command == "worker":
-        asyncio.run(_worker(settings))
+        _run_on_fastest_loop(_worker(settings))
     elif args.command == "migrate":
         asyncio.run(apply_migrations(settings.database_url))
         print("migrations applied")
