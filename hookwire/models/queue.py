@@ -1,14 +1,17 @@
 """The delivery queue: due deliveries are claimed with a lease, in batches; attempts and the
 states they leave deliveries in are written back in batches.
 
-The worker's hot path is plain SQL on rows of text ids rather than ORM objects: a claim is
-one statement that also returns each delivery's webhook and event, and a batch of outcomes
-is one insert of many rows plus one UPDATE per distinct new state, in one transaction. The
-statements are built once for both databases and run through Tortoise's connection.
+The worker's hot path is plain SQL on rows of text ids rather than ORM objects: a claim
+picks the oldest due deliveries through the `deliveries_due` index, leases them and returns
+each one's webhook and event, and a batch of outcomes is a few multi-row inserts plus one
+UPDATE per distinct new state, in one transaction. The statements are built once for both
+databases and run through Tortoise's connection; on SQLite each claim and each recording is
+one hand-off to the driver's thread (see _run_sqlite_transaction).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 from collections.abc import Mapping, Sequence
@@ -57,10 +60,9 @@ _POSTGRES_CLAIM = f"""
 """
 # jsonb as its text above: asyncpg would otherwise hand it back as text anyway, or not.
 
-# SQLite: the due rows picked and read as one JSON array (one row, so aiosqlite's thread
-# takes the GIL back once instead of once per row, as RETURNING would make it), then leased
-# by the ids in that array, in one IMMEDIATE transaction. Parameters: now, limit; then
-# owner, lease expiry, the array.
+# SQLite: the due rows picked and read as one JSON array (one row for the driver to step and
+# convert, where RETURNING gives one per delivery), then leased by the ids in that array, in
+# one IMMEDIATE transaction. Parameters: now, limit; then owner, lease expiry, the array.
 _SQLITE_PICK = f"""
     SELECT json_group_array(json_array({_CLAIMED_COLUMNS.format(d="d", text="")}))
     FROM (
@@ -125,12 +127,22 @@ def _dialect(connection: BaseDBAsyncClient) -> str:
     dialect = connection.capabilities.dialect
     if dialect not in _DIALECTS:
         raise NotImplementedError(f"the delivery queue runs on SQLite or PostgreSQL, not {dialect}")
-    if dialect == "sqlite" and sqlite3.sqlite_version_info < (3, 35):
+    if dialect == "sqlite" and not _sqlite_has_json():
         raise RuntimeError(
-            f"the delivery queue needs SQLite 3.35 or newer (RETURNING, JSON); this Python"
-            f" uses SQLite {sqlite3.sqlite_version}: use PostgreSQL or a newer SQLite"
+            f"the delivery queue needs SQLite's JSON functions (built in from SQLite 3.38);"
+            f" this Python's SQLite {sqlite3.sqlite_version} lacks them: use PostgreSQL or a"
+            f" newer SQLite"
         )
     return dialect
+
+
+def _sqlite_has_json() -> bool:
+    with contextlib.closing(sqlite3.connect(":memory:")) as probe:
+        try:
+            probe.execute("SELECT json_group_array(json_array(json_extract('[1]', '$[0]')))")
+        except sqlite3.OperationalError:
+            return False
+    return True
 
 
 def _text(value: object) -> str:
