@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from hookwire.delivery.transport import AttemptResult
 from hookwire.domain.retry_policy import RetryDecision
-from hookwire.models.ids import uuid7
+from hookwire.models.ids import uuid7_text
 from hookwire.models.queue import AttemptRecord, ClaimedDelivery, DeliveryQueue, Settlement
 
 
-@dataclass(frozen=True)
-class Finished:
+class Finished(NamedTuple):
     """A claimed delivery after its attempt (or cancelled without one: result is None)."""
 
     delivery: ClaimedDelivery
@@ -37,17 +35,13 @@ def attempt_record(
     invocation_id: object = None,
 ) -> AttemptRecord:
     """The stored record of one call: an attempt of a delivery, or a sync hook call."""
-
-    def text(value: object) -> str | None:
-        return None if value is None else str(value)
-
     return AttemptRecord(
-        id=str(uuid7()),
+        id=uuid7_text(),
         organization_id=str(organization_id),
-        delivery_id=text(delivery_id),
+        delivery_id=_text(delivery_id),
         webhook_id=str(webhook_id),
-        event_id=text(event_id),
-        invocation_id=text(invocation_id),
+        event_id=_text(event_id),
+        invocation_id=_text(invocation_id),
         trigger_type=trigger_type,
         trigger_name=trigger_name,
         attempt_number=attempt_number,
@@ -63,11 +57,12 @@ def attempt_record(
     )
 
 
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
 def outcome_message(attempt: AttemptRecord) -> dict[str, Any]:
     """An attempt as the bus carries it: JSON-ready, with its organization."""
-
-    def text(value: object) -> str | None:
-        return None if value is None else str(value)
 
     def moment(value: datetime | None) -> str | None:
         return None if value is None else value.astimezone(UTC).isoformat()
@@ -75,10 +70,10 @@ def outcome_message(attempt: AttemptRecord) -> dict[str, Any]:
     return {
         "organization_id": str(attempt.organization_id),
         "id": str(attempt.id),
-        "delivery_id": text(attempt.delivery_id),
+        "delivery_id": _text(attempt.delivery_id),
         "webhook_id": str(attempt.webhook_id),
-        "event_id": text(attempt.event_id),
-        "invocation_id": text(attempt.invocation_id),
+        "event_id": _text(attempt.event_id),
+        "invocation_id": _text(attempt.invocation_id),
         "trigger_type": attempt.trigger_type,
         "trigger_name": attempt.trigger_name,
         "attempt_number": attempt.attempt_number,

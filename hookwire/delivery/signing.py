@@ -9,9 +9,8 @@ import json
 import os
 import time
 from collections.abc import Callable, Hashable, Iterator
-from dataclasses import dataclass
 from json.encoder import encode_basestring
-from typing import Any
+from typing import Any, NamedTuple
 
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -171,8 +170,7 @@ EVENT_TOKEN_LIFETIME = 1200
 SYNC_HOOK_TOKEN_LIFETIME = 300
 
 
-@dataclass(frozen=True)
-class CallClaims:
+class CallClaims(NamedTuple):
     """What a webhook call's JWT says, apart from the per-attempt iat, exp and jti."""
 
     issuer: str

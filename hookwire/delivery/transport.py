@@ -14,11 +14,10 @@ import socket
 import ssl
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from ipaddress import ip_address
 from types import MappingProxyType
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, NamedTuple, Protocol
 
 import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
@@ -49,8 +48,7 @@ _ALLOW_HINT = "refused (HOOKWIRE_ALLOWED_NETWORKS can allow it)"
 _NO_OVERRIDES: Mapping[str, str] = MappingProxyType({})
 
 
-@dataclass(frozen=True, slots=True)
-class AttemptResult:
+class AttemptResult(NamedTuple):
     """What one delivery attempt came to; `response_json` is only set for 2xx JSON documents."""
 
     outcome: Outcome
@@ -162,7 +160,7 @@ class Transport:
         self._user_agent = user_agent
         self._max_connections = max_connections
         self._session: aiohttp.ClientSession | None = None
-        self._urls: dict[str, URL] = {}
+        self._urls: dict[str, tuple[URL, str | None]] = {}
         self._built_headers: dict[tuple[tuple[str, str], ...], CIMultiDictProxy[str]] = {}
         self._timeouts: dict[float, aiohttp.ClientTimeout] = {}
 
@@ -174,8 +172,7 @@ class Transport:
         start = time.perf_counter()
         status: int | None = None
         try:
-            target = self._url(url)
-            refusal = self._literal_refusal(target.raw_host)
+            target, refusal = self._url(url)
             if refusal is not None:
                 return _result(started_at, start, "BLOCKED", None, error=refusal)
             session = self._session if self._session is not None else self._open_session()
@@ -208,13 +205,15 @@ class Transport:
 
     # A worker sends to the same few targets, with the same headers and timeouts, over and
     # over: parsing and building them once each saves a few microseconds per attempt.
-    def _url(self, url: str) -> URL:
-        parsed = self._urls.get(url)
-        if parsed is None:
+    def _url(self, url: str) -> tuple[URL, str | None]:
+        """The parsed URL, and why its host is refused if it is an IP address that is."""
+        known = self._urls.get(url)
+        if known is None:
             if len(self._urls) >= _CACHE_SIZE:
                 self._urls.clear()
-            parsed = self._urls[url] = URL(url)
-        return parsed
+            parsed = URL(url)
+            known = self._urls[url] = (parsed, self._literal_refusal(parsed.raw_host))
+        return known
 
     def _headers(self, headers: Sequence[tuple[str, str]]) -> CIMultiDictProxy[str]:
         key = tuple(headers)

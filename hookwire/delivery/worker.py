@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from hookwire.delivery.collector import settle_collector
 from hookwire.delivery.recording import Finished, outcome_message, record_finished
@@ -304,7 +304,6 @@ class Worker:
             budget=delivery.attempt_budget,
             schedule=self.runtime.settings.retry_schedule,
             retry_after_seconds=result.retry_after_seconds,
-            now=datetime.now(UTC),
         )
         self._finished.put_nowait(Finished(delivery, name, result, decision))
 

@@ -15,7 +15,6 @@ import contextlib
 import json
 import sqlite3
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple, cast
 
@@ -79,8 +78,7 @@ _SQLITE_LEASE = """
 _DIALECTS = ("sqlite", "postgres")
 
 
-@dataclass(frozen=True, slots=True)
-class ClaimedDelivery:
+class ClaimedDelivery(NamedTuple):
     """A leased delivery: the part of its row that its attempt and record need."""
 
     id: str  # ids are UUIDs as text, the form they travel in (JWT claims, SQL, bus)
@@ -91,8 +89,7 @@ class ClaimedDelivery:
     attempt_budget: int
 
 
-@dataclass(frozen=True, slots=True)
-class Settlement:
+class Settlement(NamedTuple):
     """The state a delivery is left in after an attempt (or a cancellation), lease released."""
 
     status: str
