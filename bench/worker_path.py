@@ -5,9 +5,10 @@
 
 One batch of 128 claimed rows (as the SQLite claim returns them) goes through what the event
 loop thread does with each delivery apart from the POST and the SQL: the claimed rows into
-claims, work items and JWT claim sets, an attempt's result and retry decision, then the
-attempt records, settlements and recording statements. Wall time on a shared VM is noisy;
-instruction counts are not (docs/performance.md):
+claims, work items and JWT claim sets, an attempt's result and retry decision, then
+record_finished's attempt records, settlements and recording statements (run on no
+database). Wall time on a shared VM is noisy; instruction counts are not
+(docs/performance.md):
 
     valgrind --tool=callgrind --callgrind-out-file=/dev/null \\
         .venv/bin/python -m bench.worker_path --batches 1 --no-timing
@@ -20,16 +21,23 @@ import argparse
 import json
 import time
 import timeit
+from collections.abc import Coroutine, Mapping, Sequence
 from datetime import UTC, datetime
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, cast
 
-from hookwire.delivery.recording import Finished, attempt_record
+from hookwire.delivery.recording import Finished, record_finished
 from hookwire.delivery.transport import _result
 from hookwire.delivery.worker import Target, Worker
 from hookwire.domain.retry_policy import decide
 from hookwire.models.ids import uuid7_text
-from hookwire.models.queue import Settlement, _claims_from_rows, _record_statements
+from hookwire.models.queue import (
+    AttemptRecord,
+    DeliveryQueue,
+    Settlement,
+    _claims_from_rows,
+    _record_statements,
+)
 
 BATCH = 128
 RETRY_SCHEDULE = (30.0, 300.0)
@@ -69,27 +77,29 @@ def one_batch(worker: Worker, payload: str) -> None:
             retry_after_seconds=result.retry_after_seconds,
         )
         finished.append(Finished(delivery, event.name, result, decision))
-    attempts, settlements = [], {}
-    for item in finished:
-        delivery, result, decision = item.delivery, item.result, item.decision
-        assert result is not None and decision is not None
-        settlements[delivery.id] = Settlement(
-            decision.status, delivery.attempt_count + 1, decision.next_attempt_at
-        )
-        attempts.append(
-            attempt_record(
-                organization_id=delivery.organization_id,
-                webhook_id=delivery.webhook_id,
-                trigger_type="event",
-                trigger_name=item.trigger_name,
-                attempt_number=delivery.attempt_count + 1,
-                result=result,
-                decision=decision,
-                delivery_id=delivery.id,
-                event_id=delivery.event_id,
-            )
-        )
-    _record_statements("sqlite", "bench", attempts, settlements, [])
+    _finish(record_finished(finished, cast(DeliveryQueue, StatementsOnly()), "bench"))
+
+
+class StatementsOnly:
+    """Stands in for DeliveryQueue: builds the recording statements, runs none."""
+
+    async def record(
+        self,
+        owner: str,
+        attempts: Sequence[AttemptRecord],
+        settlements: Mapping[str, Settlement],
+        gone_webhooks: Sequence[str],
+    ) -> None:
+        _record_statements("sqlite", owner, attempts, settlements, gone_webhooks)
+
+
+def _finish(coroutine: Coroutine[Any, Any, Any]) -> None:
+    """Run a coroutine that awaits nothing that suspends, without an event loop."""
+    try:
+        coroutine.send(None)
+    except StopIteration:
+        return
+    raise RuntimeError("the coroutine suspended")
 
 
 def main() -> None:
