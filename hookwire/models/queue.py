@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import json
 import sqlite3
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple, cast
 
@@ -413,7 +413,7 @@ async def _run_sqlite_transaction(
     pick up its result (2 – 3 ms under load) while Tortoise's lock keeps every claim and API
     query off the one connection. Here the whole transaction is one function that runs on
     that thread, under the same lock. aiosqlite has no public call for this, so it goes
-    through `Connection._execute` (aiosqlite 0.16 – 0.22; tests/services/test_delivery_queue.py
+    through `Connection._execute` (there in aiosqlite 0.22; tests/models/test_queue_statements.py
     checks that this path is taken).
     """
     async with client.acquire_connection() as connection:
@@ -424,26 +424,28 @@ def _sqlite_claim(
     raw: sqlite3.Connection, owner: str, expires: datetime, now: datetime, limit: int
 ) -> str:
     """DeliveryQueue.claim on aiosqlite's thread: the claimed rows as one JSON array."""
-    raw.execute("BEGIN IMMEDIATE")
-    try:
+    with _sqlite_immediate(raw):
         (picked,) = raw.execute(_SQLITE_PICK, (now, limit)).fetchone()
         raw.execute(_SQLITE_LEASE, (owner, expires, picked))
-    except BaseException:
-        raw.rollback()
-        raise
-    raw.commit()
     return cast(str, picked)
 
 
 def _sqlite_transaction(raw: sqlite3.Connection, statements: Sequence[Statement]) -> None:
-    """The body of _run_sqlite_transaction, on aiosqlite's thread (autocommit connection)."""
-    raw.execute("BEGIN")
-    try:
+    """The body of _run_sqlite_transaction, on aiosqlite's thread."""
+    with _sqlite_immediate(raw):
         for sql, params, many in statements:
             if many:
                 raw.executemany(sql, params)
             else:
                 raw.execute(sql, params)
+
+
+@contextlib.contextmanager
+def _sqlite_immediate(raw: sqlite3.Connection) -> Iterator[None]:
+    """A write transaction on Tortoise's autocommit connection: committed, or rolled back."""
+    raw.execute("BEGIN IMMEDIATE")
+    try:
+        yield
     except BaseException:
         raw.rollback()
         raise
