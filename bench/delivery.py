@@ -33,11 +33,13 @@ import inspect
 import json
 import math
 import os
+import re
 import resource
 import signal
 import sqlite3
 import sys
 import tempfile
+import threading
 import time
 import urllib.parse
 import uuid
@@ -81,23 +83,53 @@ def _log(message: str) -> None:
 
 
 class CpuClock:
-    """Wall time, and the CPU time of this process and of its main thread, over a block."""
+    """Wall time, and the CPU time of this process and of each of its threads, over a block.
+
+    Threads are named as `threading` names them, with numbers dropped ("Thread-3
+    (_connection_worker_thread)" is aiosqlite's driver thread); a thread that started inside
+    the block counts from its start, one that ended inside it is missing.
+    """
 
     seconds = process_cpu = main_thread_cpu = 0.0
+    thread_cpu: dict[str, float]
 
     @contextmanager
     def measuring(self) -> Iterator[CpuClock]:
         wall, process, thread = time.perf_counter(), _process_cpu(), time.thread_time()
+        threads = _thread_cpu()
         yield self
         self.seconds = time.perf_counter() - wall
         self.process_cpu = _process_cpu() - process
         self.main_thread_cpu = time.thread_time() - thread
+        self.thread_cpu = {}
+        for ident, (name, seconds) in _thread_cpu().items():
+            spent = seconds - threads.get(ident, (name, 0.0))[1]
+            self.thread_cpu[name] = self.thread_cpu.get(name, 0.0) + spent
 
-    def per_item(self, count: int) -> dict[str, float]:
+    def per_item(self, count: int) -> dict[str, Any]:
         return {
             "process_cpu_us": round(self.process_cpu / count * 1e6, 1),
             "main_thread_cpu_us": round(self.main_thread_cpu / count * 1e6, 1),
+            "thread_cpu_us": {
+                name: round(seconds / count * 1e6, 1)
+                for name, seconds in sorted(self.thread_cpu.items(), key=lambda kv: -kv[1])
+                if seconds / count >= 0.5e-6
+            },
         }
+
+
+def _thread_cpu() -> dict[int, tuple[str, float]]:
+    """Each live thread's CPU time so far, by thread ident, with its name sans numbers."""
+    found = {}
+    for thread in threading.enumerate():
+        if thread.ident is None:
+            continue
+        try:
+            seconds = time.clock_gettime(time.pthread_getcpuclockid(thread.ident))
+        except OSError:  # ended meanwhile
+            continue
+        found[thread.ident] = (re.sub(r"[-_]\d+", "", thread.name), seconds)
+    return found
 
 
 def _process_cpu() -> float:

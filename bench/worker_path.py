@@ -36,6 +36,7 @@ from hookwire.models.queue import (
     DeliveryQueue,
     Settlement,
     _claims_from_rows,
+    _events_from_rows,
     _record_statements,
 )
 
@@ -43,8 +44,8 @@ BATCH = 128
 RETRY_SCHEDULE = (30.0, 300.0)
 
 
-def claimed_rows() -> str:
-    """A claim's JSON array: 128 deliveries of 32 events to 4 webhooks."""
+def claimed_rows() -> tuple[str, list[tuple[str, str, str]]]:
+    """A claim's JSON array, 128 deliveries of 32 events to 4 webhooks, and the events' rows."""
     now = datetime.now(UTC).isoformat(" ")
     content = json.dumps({"person_id": "p" * 36, "emails": ["a@example.com"], "n": 1})
     events = [uuid7_text() for _ in range(BATCH // 4)]
@@ -52,21 +53,24 @@ def claimed_rows() -> str:
     def row(i: int) -> list[object]:
         delivery = (uuid7_text(), "org", events[i // 4], f"hook-{i % 4}", 0, 4, now)
         webhook = (f"https://hooks.test/{i % 4}", "", 0, 1)  # URL, headers, timeout, enabled
-        return [*delivery, *webhook, "PersonCreated_v1", content]
+        return [*delivery, *webhook]
 
-    return json.dumps([row(i) for i in range(BATCH)])
+    event_rows = [(event, "PersonCreated_v1", content) for event in events]
+    return json.dumps([row(i) for i in range(BATCH)]), event_rows
 
 
-def one_batch(worker: Worker, payload: str) -> None:
+def one_batch(worker: Worker, claimed: tuple[str, list[tuple[str, str, str]]]) -> None:
+    payload, event_rows = claimed
     targets: dict[str, Target] = {}
     finished: list[Finished] = []
-    for delivery, webhook, event in _claims_from_rows(json.loads(payload)):
+    claims = _claims_from_rows(json.loads(payload), _events_from_rows(event_rows, True))
+    for delivery, webhook, event in claims:
         assert webhook is not None and event is not None
         target = targets.get(webhook.id)
         if target is None:
             headers = (("Content-Type", "application/jwt"),)
             target = targets[webhook.id] = Target(webhook.target_url, headers, 10.0, True)
-        worker._claims(delivery, target, (event.name, event.content))
+        worker._claims(delivery, target, event)
         result = _result(datetime.now(UTC), time.perf_counter(), "SUCCEEDED", 200)
         decision = decide(
             outcome=result.outcome,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import os
 import socket
@@ -19,7 +18,14 @@ from hookwire.delivery.collector import settle_collector
 from hookwire.delivery.recording import Finished, outcome_message, record_finished
 from hookwire.delivery.signing import CallClaims, JwtSigner, call_token
 from hookwire.domain.retry_policy import decide
-from hookwire.models.queue import Claim, ClaimedDelivery, DeliveryQueue, WebhookRow, delivery_queue
+from hookwire.models.queue import (
+    Claim,
+    ClaimedDelivery,
+    DeliveryQueue,
+    EventRow,
+    WebhookRow,
+    delivery_queue,
+)
 from hookwire.runtime import Runtime
 from hookwire.services.webhooks import decrypt_headers
 
@@ -69,7 +75,7 @@ class _Ready:
 
     delivery: ClaimedDelivery
     target: Target | None
-    event: tuple[str, str] | None  # name and content JSON; None if deleted since the claim
+    event: EventRow | None  # None if deleted since the claim
     claims: CallClaims | None = None  # None when there is nothing to send
     signer: JwtSigner | None = None
     body: bytes | None = None  # the token, signed ahead in the signing thread
@@ -198,10 +204,9 @@ class Worker:
         return self._ahead
 
     def _batch(self, claims: Sequence[Claim]) -> list[_Ready]:
-        """Claimed rows as work for the senders: each webhook's headers decrypted and each
-        event's content serialized once per batch."""
+        """Claimed rows as work for the senders: each webhook's headers decrypted once per
+        batch."""
         targets: dict[str, Target] = {}
-        events: dict[str, tuple[str, str]] = {}
         batch: list[_Ready] = []
         for delivery, webhook, event in claims:
             target = None
@@ -209,16 +214,7 @@ class Worker:
                 target = targets.get(webhook.id)
                 if target is None:
                     target = targets[webhook.id] = Target.of(webhook, self.runtime)
-            named = None
-            if event is not None:
-                named = events.get(event.id)
-                if named is None:
-                    # Compact, non-ASCII as is, as every token about the event carries it.
-                    content = json.dumps(
-                        json.loads(event.content), separators=(",", ":"), ensure_ascii=False
-                    )
-                    named = events[event.id] = (event.name, content)
-            batch.append(_Ready(delivery, target, named))
+            batch.append(_Ready(delivery, target, event))
         return batch
 
     async def _sign_and_queue(self, batch: list[_Ready]) -> None:
@@ -281,9 +277,9 @@ class Worker:
     async def _attempt(self, ready: _Ready) -> None:
         delivery, target, event = ready.delivery, ready.target, ready.event
         if event is None or target is None or not target.enabled:
-            self._finished.put_nowait(Finished(delivery, event[0] if event else ""))
+            self._finished.put_nowait(Finished(delivery, event.name if event else ""))
             return
-        name = event[0]
+        name = event.name
         try:
             body = ready.body
             if body is None or time.monotonic() - ready.signed_at > RESIGN_AFTER:
@@ -307,10 +303,7 @@ class Worker:
         )
         self._finished.put_nowait(Finished(delivery, name, result, decision))
 
-    def _claims(
-        self, delivery: ClaimedDelivery, target: Target, event: tuple[str, str]
-    ) -> CallClaims:
-        name, content_json = event
+    def _claims(self, delivery: ClaimedDelivery, target: Target, event: EventRow) -> CallClaims:
         return CallClaims(
             issuer=self.runtime.settings.jwt_issuer,
             organization_id=delivery.organization_id,
@@ -318,8 +311,8 @@ class Worker:
             target_url=target.url,
             webhook_id=delivery.webhook_id,
             trigger_type="event",
-            trigger_name=name,
-            trigger_content_json=content_json,
+            trigger_name=event.name,
+            trigger_content_json=event.content,
         )
 
     async def _record_forever(self) -> None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import json
 import sqlite3
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple, cast
 
@@ -30,21 +30,21 @@ _ACTIVE_SQL = ", ".join(f"'{status}'" for status in ACTIVE)  # ACTIVE as an SQL 
 GONE_REASON = "disabled automatically: the target answered 410 Gone"
 _SQLITE_IDS_PER_STATEMENT = 900  # parameters: under 999, the limit of SQLite before 3.32
 
-# What an attempt needs of the delivery's webhook and event comes back with the claim, by
-# scalar subqueries (NULL when the webhook was deleted): one statement per batch.
+# What an attempt needs of the delivery's webhook comes back with the claim, by scalar
+# subqueries (NULL when the webhook was deleted): one statement per batch.
 _CLAIMED_COLUMNS = """
     {d}.id, {d}.organization_id, {d}.event_id, {d}.webhook_id, {d}.attempt_count,
     {d}.attempt_budget, {d}.next_attempt_at,
     (SELECT target_url FROM webhooks w WHERE w.id = {d}.webhook_id),
     (SELECT custom_headers_encrypted FROM webhooks w WHERE w.id = {d}.webhook_id),
     (SELECT timeout_ns FROM webhooks w WHERE w.id = {d}.webhook_id),
-    (SELECT enabled FROM webhooks w WHERE w.id = {d}.webhook_id),
-    (SELECT name FROM events e WHERE e.id = {d}.event_id),
-    (SELECT content{text} FROM events e WHERE e.id = {d}.event_id)
+    (SELECT enabled FROM webhooks w WHERE w.id = {d}.webhook_id)
 """
 
 # PostgreSQL: one statement; the locking CTE runs once, and SKIP LOCKED makes concurrent
-# workers take different rows. Parameters: owner, lease expiry, now, limit.
+# workers take different rows. Each row brings its event too (NULL when deleted); jsonb
+# comes back as its text, which asyncpg would otherwise hand back as text anyway, or not.
+# Parameters: owner, lease expiry, now, limit.
 _POSTGRES_CLAIM = f"""
     WITH picked AS (
         SELECT id FROM deliveries
@@ -55,15 +55,18 @@ _POSTGRES_CLAIM = f"""
     )
     UPDATE deliveries AS d SET lease_owner = $1, lease_expires_at = $2
     FROM picked WHERE d.id = picked.id
-    RETURNING {_CLAIMED_COLUMNS.format(d="d", text="::text")}
+    RETURNING {_CLAIMED_COLUMNS.format(d="d")},
+        (SELECT name FROM events e WHERE e.id = d.event_id),
+        (SELECT content::text FROM events e WHERE e.id = d.event_id)
 """
-# jsonb as its text above: asyncpg would otherwise hand it back as text anyway, or not.
 
 # SQLite: the due rows picked and read as one JSON array (one row for the driver to step and
-# convert, where RETURNING gives one per delivery), then leased by the ids in that array, in
-# one IMMEDIATE transaction. Parameters: now, limit; then owner, lease expiry, the array.
+# convert, where RETURNING gives one per delivery), then leased by the ids in that array, and
+# their events read once each (an event fans out to several deliveries, and its content is
+# the largest thing a claim reads), in one IMMEDIATE transaction. Parameters: now, limit;
+# then owner, lease expiry, the array; then the array.
 _SQLITE_PICK = f"""
-    SELECT json_group_array(json_array({_CLAIMED_COLUMNS.format(d="d", text="")}))
+    SELECT json_group_array(json_array({_CLAIMED_COLUMNS.format(d="d")}))
     FROM (
         SELECT * FROM deliveries INDEXED BY deliveries_due
         WHERE status IN ({_ACTIVE_SQL}) AND next_attempt_at <= ?1
@@ -74,6 +77,10 @@ _SQLITE_PICK = f"""
 _SQLITE_LEASE = """
     UPDATE deliveries SET lease_owner = ?1, lease_expires_at = ?2
     WHERE id IN (SELECT json_extract(value, '$[0]') FROM json_each(?3))
+"""
+_SQLITE_EVENTS = """
+    SELECT id, name, content FROM events
+    WHERE id IN (SELECT json_extract(value, '$[2]') FROM json_each(?1))
 """
 _DIALECTS = ("sqlite", "postgres")
 
@@ -152,40 +159,44 @@ def _marks(dialect: str, first: int, count: int) -> str:
     return ", ".join(f"{mark}{n}" for n in range(first, first + count))
 
 
-def _claims_from_rows(rows: Sequence[Sequence[Any]]) -> list[Claim]:
+def _claims_from_rows(rows: Sequence[Sequence[Any]], events: Mapping[str, EventRow]) -> list[Claim]:
+    """Claims of rows of _CLAIMED_COLUMNS (any further columns ignored), with their events."""
     # RETURNING follows no ORDER BY; within one backend the stored times compare in order.
-    # Rows are sqlite3.Row or asyncpg Record: both unpack like tuples.
-    found = sorted((tuple(row) for row in rows), key=lambda row: row[6])
+    # Rows are lists (SQLite's JSON) or asyncpg Records: both unpack by position.
+    found = sorted(rows, key=lambda row: row[6])
     claims: list[Claim] = []
-    for (
-        delivery_id,
-        organization_id,
-        event_id,
-        webhook_id,
-        attempt_count,
-        budget,
-        _,
-        url,
-        headers,
-        timeout_ns,
-        enabled,
-        name,
-        content,
-    ) in found:
+    for row in found:
         delivery = ClaimedDelivery(
-            _text(delivery_id),
-            _text(organization_id),
-            _text(event_id),
-            _text(webhook_id),
-            attempt_count,
-            budget,
+            _text(row[0]), _text(row[1]), _text(row[2]), _text(row[3]), row[4], row[5]
         )
+        url = row[7]
         webhook = None
         if url is not None:
-            webhook = WebhookRow(delivery.webhook_id, url, headers, timeout_ns, bool(enabled))
-        event = None if name is None else EventRow(delivery.event_id, name, content)
-        claims.append(Claim(delivery, webhook, event))
+            webhook = WebhookRow(delivery.webhook_id, url, row[8], row[9], bool(row[10]))
+        claims.append(Claim(delivery, webhook, events.get(delivery.event_id)))
     return claims
+
+
+def _events_from_rows(found: Iterable[Sequence[Any]], compact: bool) -> dict[str, EventRow]:
+    """EventRows by id, each content made wire JSON once, of (id, name, stored content)."""
+    events: dict[str, EventRow] = {}
+    for event_id, name, stored in found:
+        key = _text(event_id)
+        if key not in events and name is not None:
+            events[key] = EventRow(key, name, wire_json(stored, compact))
+    return events
+
+
+def wire_json(stored: str, compact: bool = False) -> str:
+    """An event's stored content as tokens carry it: compact JSON, non-ASCII as is.
+
+    `compact` says the text is Tortoise's JSONField encoding (SQLite): compact and ASCII,
+    with non-ASCII escaped as \\uXXXX. Without escapes that is already the wire form, which
+    skips parsing and serializing every event's content; PostgreSQL's jsonb text has spaces.
+    """
+    if compact and "\\u" not in stored:
+        return stored
+    return json.dumps(json.loads(stored), separators=(",", ":"), ensure_ascii=False)
 
 
 class WebhookRow(NamedTuple):
@@ -199,7 +210,7 @@ class WebhookRow(NamedTuple):
 
 
 class EventRow(NamedTuple):
-    """What signing needs of an event; `content` is its stored JSON text."""
+    """What signing needs of an event; `content` is its JSON as tokens carry it (wire_json)."""
 
     id: str
     name: str
@@ -211,7 +222,7 @@ class Claim(NamedTuple):
 
     delivery: ClaimedDelivery
     webhook: WebhookRow | None
-    event: EventRow | None
+    event: EventRow | None  # None if deleted since
 
 
 async def insert_attempts(attempts: Sequence[AttemptRecord], connection: BaseDBAsyncClient) -> None:
@@ -352,10 +363,12 @@ class DeliveryQueue:
             _, rows = await self._connection.execute_query(
                 _POSTGRES_CLAIM, [owner, expires, now, limit]
             )
-            return _claims_from_rows(cast("Sequence[Sequence[Any]]", rows))
+            found = cast("Sequence[Sequence[Any]]", rows)
+            events = _events_from_rows(((row[2], row[11], row[12]) for row in found), False)
+            return _claims_from_rows(found, events)
         if _runs_in_one_hop(self._connection):
             async with self._connection.acquire_connection() as connection:
-                picked = await connection._execute(
+                picked, event_rows = await connection._execute(
                     _sqlite_claim, connection._conn, owner, expires, now, limit
                 )
         else:
@@ -363,7 +376,8 @@ class DeliveryQueue:
                 _, rows = await connection.execute_query(_SQLITE_PICK, [now, limit])
                 picked = rows[0][0]
                 await connection.execute_query(_SQLITE_LEASE, [owner, expires, picked])
-        return _claims_from_rows(json.loads(picked))
+                _, event_rows = await connection.execute_query(_SQLITE_EVENTS, [picked])
+        return _claims_from_rows(json.loads(picked), _events_from_rows(event_rows, True))
 
     async def record(
         self,
@@ -422,12 +436,14 @@ async def _run_sqlite_transaction(
 
 def _sqlite_claim(
     raw: sqlite3.Connection, owner: str, expires: datetime, now: datetime, limit: int
-) -> str:
-    """DeliveryQueue.claim on aiosqlite's thread: the claimed rows as one JSON array."""
+) -> tuple[str, list[Any]]:
+    """DeliveryQueue.claim on aiosqlite's thread: the claimed rows as one JSON array, and
+    the rows of their events."""
     with _sqlite_immediate(raw):
         (picked,) = raw.execute(_SQLITE_PICK, (now, limit)).fetchone()
         raw.execute(_SQLITE_LEASE, (owner, expires, picked))
-    return cast(str, picked)
+        events = raw.execute(_SQLITE_EVENTS, (picked,)).fetchall()
+    return cast(str, picked), events
 
 
 def _sqlite_transaction(raw: sqlite3.Connection, statements: Sequence[Statement]) -> None:

@@ -184,6 +184,19 @@ def test_a_claim_takes_the_oldest_due_unleased_active_deliveries(database_url: s
     assert (claim.webhook.timeout_ns, claim.webhook.enabled) == (7, True)
     assert claim.event.name == "PersonCreated_v1"
     assert json.loads(claim.event.content) == CONTENT
+    # As tokens carry it: compact, and "Zoë" as is, however the database stored it.
+    assert "Zoë" in claim.event.content and ": " not in claim.event.content
+
+
+def test_wire_json_keeps_compact_ascii_text_and_rewrites_the_rest() -> None:
+    stored = json.dumps(CONTENT, separators=(",", ":"))  # Tortoise's encoding: \u00eb
+    wire = json.dumps(CONTENT, separators=(",", ":"), ensure_ascii=False)
+    assert queue_module.wire_json(stored, compact=True) == wire
+    plain = '{"a":"b","c":[1,2.5,null]}'
+    assert queue_module.wire_json(plain, compact=True) is plain  # used as is
+    assert queue_module.wire_json('{"a": "b", "c": [1, 2.5, null]}') == plain
+    backslash_u = json.dumps({"path": "C:\\users"}, separators=(",", ":"))
+    assert queue_module.wire_json(backslash_u, compact=True) == backslash_u
 
 
 @sqlite_only
