@@ -10,7 +10,6 @@ import socket
 import time
 import uuid
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -38,14 +37,18 @@ RECORD_LINGER = 0.05  # seconds a busy worker waits to record more attempts at o
 # hold every sender) is signed again, so that iat says when the call was made.
 RESIGN_AFTER = 5.0
 # Claims run ahead of the senders, so that a sender that is done starts the next attempt at
-# once rather than after a claim and a signature (tens of ms under load). Ahead means claimed
-# and not yet sending: `concurrency` deliveries, or, while attempts finish quickly, as many
-# as finished in AHEAD_SECONDS over the last second, up to AHEAD_MAX times `concurrency`. A
-# claimed delivery so waits about AHEAD_SECONDS for a sender while receivers answer quickly,
-# one attempt when they are slow, and AHEAD_MAX attempts (20 s each) when they turn slow all
-# at once: the lease must outlast that, its own attempt and the recording.
+# once rather than after a claim and a signature (tens of ms under load, more while a
+# recording holds SQLite's one connection). Ahead means claimed and not yet sending:
+# `concurrency` deliveries, or, while attempts finish quickly, as many as finished in
+# AHEAD_SECONDS over the last second, up to AHEAD_MAX times `concurrency`. A claimed delivery
+# so waits about AHEAD_SECONDS for a sender while receivers answer quickly, and one attempt
+# when they are slow; when they turn slow all at once it could wait AHEAD_MAX attempts (20 s
+# each), longer than its lease: a sender starts an attempt only while the lease will outlast
+# it by LEASE_MARGIN, and otherwise hands the delivery back to the queue unsent.
 AHEAD_SECONDS = 0.25
-AHEAD_MAX = 3
+AHEAD_MAX = 6
+LEASE_MARGIN = 10.0  # seconds of lease left after an attempt's timeout, for its recording
+SIGN_CHUNK = 32  # tokens signed between two turns of the event loop
 
 
 @dataclass(frozen=True)
@@ -78,8 +81,9 @@ class _Ready:
     event: EventRow | None  # None if deleted since the claim
     claims: CallClaims | None = None  # None when there is nothing to send
     signer: JwtSigner | None = None
-    body: bytes | None = None  # the token, signed ahead in the signing thread
+    body: bytes | None = None  # the token, signed ahead
     signed_at: float = 0.0  # time.monotonic() of the signature
+    lease_ends: float = 0.0  # time.monotonic() when the claim's lease runs out
 
 
 class Worker:
@@ -88,10 +92,15 @@ class Worker:
     `concurrency` senders take claimed deliveries from a queue, one attempt at a time. Claims
     run ahead of them (see AHEAD_SECONDS), so a sender that is done starts the next attempt at
     once rather than after a claim's round trip to the database; each claimed batch comes
-    with its webhooks and events and is signed in a thread while the next claim runs. A
-    claimed delivery so waits for a sender at most AHEAD_MAX attempts (20 s each) before its
-    own (20 s): the lease (HOOKWIRE_DELIVERY_LEASE, 90 s) must outlast them and the
-    recording. A token that waited more than RESIGN_AFTER is signed again before it is sent.
+    with its webhooks and events and is signed ahead, SIGN_CHUNK tokens between two turns
+    of the event loop, while the next claim runs. An attempt starts only while the claim's
+    lease (HOOKWIRE_DELIVERY_LEASE, 90 s) will outlast its timeout by LEASE_MARGIN; a
+    delivery that waited longer goes back to the queue unsent. A token that waited more than
+    RESIGN_AFTER is signed again before it is sent.
+
+    Signing is on the event loop's thread: ECDSA in `cryptography` runs without the GIL, but
+    a signing thread needs the GIL back after every signature, and beside a busy event loop
+    it waited for it (up to the 5 ms switch interval) so long that the senders ran dry.
     """
 
     def __init__(
@@ -119,9 +128,6 @@ class Worker:
         self._preparations: set[asyncio.Task[None]] = set()
         self._finished: asyncio.Queue[Finished | None] = asyncio.Queue()
         self._queue: DeliveryQueue  # opened by run()
-        # ECDSA in `cryptography` runs without the GIL: a claimed batch is signed here while
-        # the event loop goes on sending, which takes most of the signing off its thread.
-        self._signing = ThreadPoolExecutor(1, thread_name_prefix="hookwire-signing")
 
     def wake(self) -> None:
         """New deliveries were committed in this process: look for work now."""
@@ -157,7 +163,6 @@ class Worker:
             await asyncio.gather(*senders)
             await self._finished.put(None)
             await recorder
-            self._signing.shutdown(wait=False)
 
     async def _idle(self, stop: asyncio.Event) -> None:
         self._wake.clear()
@@ -177,11 +182,12 @@ class Worker:
             self._room.clear()
             await self._room.wait()
             return True
+        lease_ends = time.monotonic() + self.lease.total_seconds()
         claims = await self._queue.claim(self.owner, min(room, self.batch_size), self.lease)
         if not claims:
             return False
         try:
-            batch = self._batch(claims)
+            batch = self._batch(claims, lease_ends)
         except Exception:
             await self._queue.release(self.owner, [claim.delivery.id for claim in claims])
             raise
@@ -203,7 +209,7 @@ class Worker:
             self._finished_count, self._rate_since = 0, now
         return self._ahead
 
-    def _batch(self, claims: Sequence[Claim]) -> list[_Ready]:
+    def _batch(self, claims: Sequence[Claim], lease_ends: float) -> list[_Ready]:
         """Claimed rows as work for the senders: each webhook's headers decrypted once per
         batch."""
         targets: dict[str, Target] = {}
@@ -214,25 +220,34 @@ class Worker:
                 target = targets.get(webhook.id)
                 if target is None:
                     target = targets[webhook.id] = Target.of(webhook, self.runtime)
-            batch.append(_Ready(delivery, target, event))
+            batch.append(_Ready(delivery, target, event, lease_ends=lease_ends))
         return batch
 
     async def _sign_and_queue(self, batch: list[_Ready]) -> None:
+        """Sign the batch ahead and queue it for the senders, a chunk at a time."""
+        queued = 0
         try:
             await self._prepare(batch)
+            for start in range(0, len(batch), SIGN_CHUNK):
+                chunk = batch[start : start + SIGN_CHUNK]
+                _sign_all(chunk)
+                self._queue_ready(chunk)
+                queued += len(chunk)
+                await asyncio.sleep(0)  # let the senders and their answers in
         except Exception:
             # Not a reason to hold the batch: each attempt signs for itself, or logs why not.
-            log.exception("signing ahead failed for %d deliveries", len(batch))
+            log.exception("signing ahead failed for %d deliveries", len(batch) - queued)
         finally:
-            self._preparing -= len(batch)
-            for ready in batch:
-                self._ready.put_nowait(ready)
+            self._queue_ready(batch[queued:])
+
+    def _queue_ready(self, ready: Sequence[_Ready]) -> None:
+        self._preparing -= len(ready)
+        for one in ready:
+            self._ready.put_nowait(one)
 
     async def _prepare(self, batch: list[_Ready]) -> None:
-        """Fill in each sendable delivery's claims and signer, and sign them all ahead in the
-        signing thread."""
+        """Fill in each sendable delivery's claims and signer."""
         signers: dict[str, JwtSigner] = {}
-        to_sign: list[_Ready] = []
         for ready in batch:
             delivery, target, event = ready.delivery, ready.target, ready.event
             if event is None or target is None or not target.enabled:
@@ -244,10 +259,6 @@ class Worker:
                 signers[delivery.organization_id] = signer
             ready.signer = signer
             ready.claims = self._claims(delivery, target, event)
-            to_sign.append(ready)
-        if to_sign:
-            loop = asyncio.get_running_loop()
-            await loop.run_in_executor(self._signing, _sign_all, to_sign)
 
     async def _send_forever(self) -> None:
         while (ready := await self._ready.get()) is not None:
@@ -280,6 +291,9 @@ class Worker:
             self._finished.put_nowait(Finished(delivery, event.name if event else ""))
             return
         name = event.name
+        if time.monotonic() + target.timeout + LEASE_MARGIN > ready.lease_ends:
+            await self._hand_back(delivery.id)
+            return
         try:
             body = ready.body
             if body is None or time.monotonic() - ready.signed_at > RESIGN_AFTER:
@@ -302,6 +316,15 @@ class Worker:
             retry_after_seconds=result.retry_after_seconds,
         )
         self._finished.put_nowait(Finished(delivery, name, result, decision))
+
+    async def _hand_back(self, delivery_id: str) -> None:
+        """A delivery whose lease would run out during its attempt: back to the queue unsent,
+        for any worker to claim (another may already have it, once the lease ran out)."""
+        log.warning("delivery %s waited past its lease for a sender; handed back", delivery_id)
+        try:
+            await self._queue.release(self.owner, [delivery_id])
+        except Exception:
+            log.exception("could not hand back delivery %s; its lease will expire", delivery_id)
 
     def _claims(self, delivery: ClaimedDelivery, target: Target, event: EventRow) -> CallClaims:
         return CallClaims(
@@ -347,7 +370,7 @@ class Worker:
 
 
 def _sign_all(batch: Sequence[_Ready]) -> None:
-    """Sign each delivery's token (in the signing thread)."""
+    """Sign each sendable delivery's token."""
     for ready in batch:
         if ready.signer is not None and ready.claims is not None:
             ready.body = call_token(ready.signer, ready.claims).encode()

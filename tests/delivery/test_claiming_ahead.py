@@ -1,17 +1,23 @@
 """How far the worker claims ahead of its senders: as many as finish in AHEAD_SECONDS while
-receivers answer quickly, never fewer than `concurrency` nor more than AHEAD_MAX times it,
-so that a claimed delivery's wait for a sender stays within its lease."""
+receivers answer quickly, never fewer than `concurrency` nor more than AHEAD_MAX times it;
+and a claimed delivery that waited for a sender until its lease would not outlast the
+attempt goes back to the queue unsent."""
 
 from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import cast
 
 import pytest
 from cryptography.fernet import Fernet
 
 from hookwire.delivery import worker as worker_module
-from hookwire.delivery.worker import AHEAD_MAX, Worker
+from hookwire.delivery.transport import AttemptResult
+from hookwire.delivery.worker import AHEAD_MAX, LEASE_MARGIN, Target, Worker, _Ready
+from hookwire.models.queue import ClaimedDelivery, DeliveryQueue, EventRow
 from hookwire.runtime import Runtime
 from hookwire.settings import Settings
 
@@ -59,9 +65,62 @@ def test_the_rate_is_measured_over_a_second_at_least() -> None:
     assert _after_a_second_of(worker, 0, seconds=1.0) == 64
 
 
-def test_the_lease_outlasts_the_longest_wait_with_the_defaults() -> None:
-    """AHEAD_MAX attempts waited for, then its own, each at the 20 s maximum: under 90 s."""
-    longest_timeout = 20.0
+class _Queue:
+    """Stands in for the DeliveryQueue: notes what is handed back."""
+
+    def __init__(self) -> None:
+        self.released: list[list[str]] = []
+
+    async def release(self, owner: str, ids: Sequence[str]) -> None:
+        self.released.append(list(ids))
+
+
+class _Sender:
+    """Stands in for the Transport: notes what is sent, answers 200."""
+
+    def __init__(self) -> None:
+        self.posted: list[bytes] = []
+
+    async def post(
+        self, url: str, body: bytes, headers: Sequence[tuple[str, str]], timeout: float
+    ) -> AttemptResult:
+        self.posted.append(body)
+        now = datetime.now(UTC)
+        return AttemptResult("SUCCEEDED", 200, 1.0, now, now)
+
+
+def _attempt_with_lease_left(seconds: float) -> tuple[_Queue, _Sender, Worker]:
+    """One signed delivery (timeout 5 s) attempted when its lease has `seconds` left."""
+    worker, queue, sender = _worker(), _Queue(), _Sender()
+    worker._queue = cast(DeliveryQueue, queue)
+    worker.runtime.delivery_transport = sender
+    delivery = ClaimedDelivery("d-1", "o-1", "e-1", "w-1", 0, 3)
+    target = Target("https://hooks.test/", (("Content-Type", "application/jwt"),), 5.0, True)
+    event = EventRow("e-1", "PersonCreated_v1", "{}")
+    ready = _Ready(delivery, target, event, lease_ends=time.monotonic() + seconds)
+    ready.body, ready.signed_at = b"token", time.monotonic()
+    asyncio.run(worker._attempt(ready))
+    return queue, sender, worker
+
+
+def test_an_attempt_that_would_outlast_its_lease_goes_back_unsent() -> None:
+    """Claimed ahead, then kept waiting by slow receivers until its lease would run out
+    during the attempt: sending it could race another worker that claims it then."""
+    queue, sender, worker = _attempt_with_lease_left(5.0 + LEASE_MARGIN - 1)
+    assert sender.posted == []
+    assert queue.released == [["d-1"]]
+    assert worker._finished.empty()  # nothing recorded: it was not attempted
+
+
+def test_an_attempt_the_lease_outlasts_is_sent() -> None:
+    queue, sender, worker = _attempt_with_lease_left(5.0 + LEASE_MARGIN + 30)
+    assert sender.posted == [b"token"]
+    assert queue.released == []
+    assert worker._finished.qsize() == 1
+
+
+def test_claiming_ahead_stays_within_a_lease_of_the_defaults() -> None:
+    """AHEAD_SECONDS of attempts ahead at the default lease leaves room for the longest
+    timeout (20 s) and the margin."""
     default_lease = Settings.from_env({}, secret_keys=("k",)).delivery_lease
-    assert (AHEAD_MAX + 1) * longest_timeout < default_lease
-    assert worker_module.AHEAD_SECONDS < 1.0
+    assert default_lease > worker_module.AHEAD_SECONDS + 20.0 + LEASE_MARGIN
