@@ -247,9 +247,9 @@ class Transport:
         )
         self._session = aiohttp.ClientSession(
             connector=connector,
-            headers={"User-Agent": self._user_agent},
             # Compressed answers would only cost CPU to inflate a body we keep 4 KiB of.
-            skip_auto_headers=("Accept-Encoding",),
+            # (Said in a default header: skip_auto_headers costs every request 2 µs.)
+            headers={"User-Agent": self._user_agent, "Accept-Encoding": "identity"},
             # One receiver's cookies must never reach another tenant's receiver.
             cookie_jar=aiohttp.DummyCookieJar(),
             # A proxy from the environment would resolve the host itself, past the guard.

@@ -68,9 +68,11 @@ async def test_a_2xx_succeeds_and_the_receiver_gets_exactly_the_request(
     assert request.headers["user-agent"] == "Hookwire/0.1.0"
     assert request.headers["x-token"] == "t1, t2"
     assert request.headers["host"] == f"hooks.test:{receiver.port}"
+    assert request.headers["accept-encoding"] == "identity"  # no compressed answers
     assert set(request.headers) == {
         "host",
         "accept",
+        "accept-encoding",
         "user-agent",
         "content-type",
         "content-length",
