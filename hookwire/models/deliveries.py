@@ -71,7 +71,7 @@ class Delivery(Model):
 
     class Meta:
         table = "deliveries"
-        indexes = (("status", "next_attempt_at"), ("organization_id", "id"))
+        indexes = (("status", "next_attempt_at"), ("organization_id", "id"), ("event_id", "id"))
 
 
 class DeliveryAttempt(Model):
@@ -103,3 +103,4 @@ class DeliveryAttempt(Model):
 
     class Meta:
         table = "delivery_attempts"
+        indexes = (("delivery_id", "attempt_number"),)

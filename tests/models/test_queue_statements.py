@@ -213,6 +213,34 @@ def test_a_claim_on_sqlite_reads_the_due_index_in_order(tmp_path: Path) -> None:
     assert not any("TEMP B-TREE" in detail for detail in details), details
 
 
+@sqlite_only
+@pytest.mark.parametrize(
+    ("sql", "search"),
+    [
+        # Delivery.attempts, and the cascade when a delivery goes
+        (
+            "SELECT * FROM delivery_attempts WHERE delivery_id = ? ORDER BY attempt_number, id",
+            "(delivery_id=?)",
+        ),
+        # Event.deliveries, and the cascade when an event goes
+        (
+            "SELECT * FROM deliveries WHERE organization_id = ? AND event_id = ? ORDER BY id",
+            "(event_id=?)",
+        ),
+    ],
+)
+def test_reading_one_delivery_or_event_searches_an_index(
+    tmp_path: Path, sql: str, search: str
+) -> None:
+    """Not a scan of every attempt, or of the organization's every delivery."""
+    path = tmp_path / "plan.db"
+    asyncio.run(apply_migrations(f"sqlite://{path}"))
+    with sqlite3.connect(path) as connection:
+        plan = connection.execute("EXPLAIN QUERY PLAN " + sql, ("x",) * sql.count("?"))
+        details = [row[-1] for row in plan.fetchall()]
+    assert any(detail.startswith("SEARCH") and search in detail for detail in details), details
+
+
 def _attempts(
     organization: str, webhook: str, event: str, delivery_ids: list[str]
 ) -> list[queue_module.AttemptRecord]:
