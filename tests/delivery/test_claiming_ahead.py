@@ -22,11 +22,14 @@ from hookwire.runtime import Runtime
 from hookwire.settings import Settings
 
 
-def _worker() -> Worker:
-    """A Worker at concurrency 64, never run: only its claim-ahead arithmetic is used."""
+def _worker(lease: str = "90s") -> Worker:
+    """A Worker at concurrency 64, never run: its claim-ahead arithmetic and single attempts
+    are used."""
 
     async def make() -> Worker:  # the Worker's events belong to a running loop
-        settings = Settings.from_env({}, secret_keys=(Fernet.generate_key().decode(),))
+        settings = Settings.from_env(
+            {"HOOKWIRE_DELIVERY_LEASE": lease}, secret_keys=(Fernet.generate_key().decode(),)
+        )
         return Worker(Runtime.create(settings), concurrency=64)
 
     return asyncio.run(make())
@@ -89,13 +92,15 @@ class _Sender:
         return AttemptResult("SUCCEEDED", 200, 1.0, now, now)
 
 
-def _attempt_with_lease_left(seconds: float) -> tuple[_Queue, _Sender, Worker]:
-    """One signed delivery (timeout 5 s) attempted when its lease has `seconds` left."""
-    worker, queue, sender = _worker(), _Queue(), _Sender()
+def _attempt_with_lease_left(
+    seconds: float, lease: str = "90s", timeout: float = 5.0
+) -> tuple[_Queue, _Sender, Worker]:
+    """One signed delivery attempted when its lease has `seconds` left."""
+    worker, queue, sender = _worker(lease), _Queue(), _Sender()
     worker._queue = cast(DeliveryQueue, queue)
     worker.runtime.delivery_transport = sender
     delivery = ClaimedDelivery("d-1", "o-1", "e-1", "w-1", 0, 3)
-    target = Target("https://hooks.test/", (("Content-Type", "application/jwt"),), 5.0, True)
+    target = Target("https://hooks.test/", (("Content-Type", "application/jwt"),), timeout, True)
     event = EventRow("e-1", "PersonCreated_v1", "{}")
     ready = _Ready(delivery, target, event, lease_ends=time.monotonic() + seconds)
     ready.body, ready.signed_at = b"token", time.monotonic()
@@ -113,10 +118,23 @@ def test_an_attempt_that_would_outlast_its_lease_goes_back_unsent() -> None:
 
 
 def test_an_attempt_the_lease_outlasts_is_sent() -> None:
-    queue, sender, worker = _attempt_with_lease_left(5.0 + LEASE_MARGIN + 30)
+    queue, sender, worker = _attempt_with_lease_left(5.0 + LEASE_MARGIN + 1)
     assert sender.posted == [b"token"]
     assert queue.released == []
     assert worker._finished.qsize() == 1
+
+
+def test_a_short_lease_keeps_a_margin_of_a_tenth_of_itself() -> None:
+    """A 3 s lease (as fast tests use) with a 2 s timeout: 0.3 s of margin, not 10 s."""
+    _, sent, _ = _attempt_with_lease_left(2.5, lease="3s", timeout=2.0)
+    _, late, _ = _attempt_with_lease_left(2.2, lease="3s", timeout=2.0)
+    assert (sent.posted, late.posted) == ([b"token"], [])
+
+
+def test_a_lease_shorter_than_the_timeout_still_sends() -> None:
+    """Against the guidance, but not a reason to hand the delivery back for ever."""
+    _, sender, _ = _attempt_with_lease_left(9.5, lease="10s", timeout=20.0)
+    assert sender.posted == [b"token"]
 
 
 def test_claiming_ahead_stays_within_a_lease_of_the_defaults() -> None:
