@@ -313,3 +313,29 @@ def test_sqlite_recording_and_claiming_take_one_hand_off(tmp_path: Path) -> None
         return queue_module._runs_in_one_hop(queue._connection)
 
     assert run_with_queue(f"sqlite://{tmp_path / 'hop.db'}", scenario) is True
+
+
+@sqlite_only
+def test_the_sqlite_claim_without_the_one_hand_off_path_claims_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Should aiosqlite lose what the fast path relies on, claims go through Tortoise's
+    transaction instead, with the same result."""
+    monkeypatch.setattr(queue_module, "_runs_in_one_hop", lambda connection: False)
+
+    async def scenario(queue: DeliveryQueue) -> tuple[list[queue_module.Claim], str]:
+        rows = Rows(queue)
+        organization, webhook, event = await rows.webhook_and_event()
+        ids = [
+            await rows.delivery(organization, webhook, event, next_attempt_at=NOW - timedelta(1))
+            for _ in range(2)
+        ]
+        claimed = await queue.claim("me", 10, timedelta(seconds=90))
+        owner = await rows.value("SELECT lease_owner FROM deliveries WHERE id = ?", ids[1])
+        return claimed, owner
+
+    claimed, owner = run_with_queue(f"sqlite://{tmp_path / 'slow.db'}", scenario)
+    assert len(claimed) == 2 and owner == "me"
+    for claim in claimed:
+        assert claim.event is not None and json.loads(claim.event.content) == CONTENT
+        assert "Zoë" in claim.event.content
