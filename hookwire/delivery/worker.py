@@ -79,11 +79,11 @@ class _Ready:
     delivery: ClaimedDelivery
     target: Target | None
     event: EventRow | None  # None if deleted since the claim
+    lease_ends: float  # time.monotonic() when the claim's lease runs out
     claims: CallClaims | None = None  # None when there is nothing to send
     signer: JwtSigner | None = None
     body: bytes | None = None  # the token, signed ahead
     signed_at: float = 0.0  # time.monotonic() of the signature
-    lease_ends: float = 0.0  # time.monotonic() when the claim's lease runs out
 
 
 class Worker:
@@ -220,7 +220,7 @@ class Worker:
                 target = targets.get(webhook.id)
                 if target is None:
                     target = targets[webhook.id] = Target.of(webhook, self.runtime)
-            batch.append(_Ready(delivery, target, event, lease_ends=lease_ends))
+            batch.append(_Ready(delivery, target, event, lease_ends))
         return batch
 
     async def _sign_and_queue(self, batch: list[_Ready]) -> None:
