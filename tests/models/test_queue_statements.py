@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from tortoise.context import TortoiseContext
+from tortoise.transactions import in_transaction
 
 from hookwire.delivery.recording import attempt_record
 from hookwire.delivery.transport import AttemptResult
@@ -339,3 +340,60 @@ def test_the_sqlite_claim_without_the_one_hand_off_path_claims_the_same(
     for claim in claimed:
         assert claim.event is not None and json.loads(claim.event.content) == CONTENT
         assert "Zoë" in claim.event.content
+
+
+@sqlite_only
+def test_a_sqlite_claim_waits_for_a_tortoise_transaction_open_on_the_connection(
+    tmp_path: Path,
+) -> None:
+    """Claims and recordings go to SQLite's thread without Tortoise's lock; one that finds a
+    Tortoise transaction open between two of its hand-offs runs after it, under the lock,
+    instead of inside it: the transaction commits whole, and the claim sees what it wrote."""
+
+    async def scenario(queue: DeliveryQueue) -> tuple[bool, list[str], list[str], int]:
+        rows = Rows(queue)
+        organization, webhook, event = await rows.webhook_and_event()
+        first = await rows.delivery(organization, webhook, event, next_attempt_at=NOW)
+        async with in_transaction() as connection:
+            # Open: BEGIN and a first statement are on the connection, not yet committed.
+            await connection.execute_query("UPDATE organizations SET name = 'x'", [])
+            claiming = asyncio.create_task(queue.claim("me", 10, timedelta(seconds=90)))
+            await asyncio.sleep(0.1)
+            waited = not claiming.done()
+            second = str(uuid7())
+            await connection.execute_query(
+                "INSERT INTO deliveries (id, organization_id, event_id, webhook_id, status,"
+                " attempt_count, attempt_budget, next_attempt_at, created_at, updated_at)"
+                " VALUES (?, ?, ?, ?, 'PENDING', 0, 3, ?, ?, ?)",
+                [second, organization, event, webhook, NOW, NOW, NOW],
+            )
+        claimed = sorted(claim.delivery.id for claim in await claiming)
+        renamed = await rows.value("SELECT COUNT(*) FROM organizations WHERE name = 'x'")
+        return waited, claimed, sorted([first, second]), renamed
+
+    waited, claimed, expected, renamed = run_with_queue(
+        f"sqlite://{tmp_path / 'open.db'}", scenario
+    )
+    assert waited
+    assert claimed == expected
+    assert renamed == 1
+
+
+@sqlite_only
+def test_a_failed_sqlite_commit_leaves_no_transaction_open() -> None:
+    """Whatever fails inside a queue transaction, commit included, is rolled back: an open
+    transaction would make every later claim, recording and API write fail."""
+    raw = sqlite3.connect(":memory:", isolation_level=None)
+    raw.execute("CREATE TABLE t (x INTEGER)")
+    raw.execute("CREATE TABLE parent (id INTEGER PRIMARY KEY)")
+    raw.execute(
+        "CREATE TABLE child (parent_id INTEGER REFERENCES parent (id) DEFERRABLE INITIALLY"
+        " DEFERRED)"
+    )
+    raw.execute("PRAGMA foreign_keys = ON")
+    # The deferred key fails at COMMIT.
+    with pytest.raises(sqlite3.IntegrityError), queue_module._sqlite_immediate(raw):
+        raw.execute("INSERT INTO t VALUES (1)")
+        raw.execute("INSERT INTO child VALUES (7)")
+    assert not raw.in_transaction
+    assert raw.execute("SELECT COUNT(*) FROM t").fetchone() == (0,)
