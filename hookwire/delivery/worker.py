@@ -49,7 +49,6 @@ AHEAD_SECONDS = 0.25
 AHEAD_MAX = 6
 LEASE_MARGIN = 10.0  # seconds of lease left after an attempt, at most a tenth of the lease
 SIGN_CHUNK = 32  # tokens signed between two turns of the event loop
-CLAIMS_IN_FLIGHT = 2  # claims under way at once (each asks for what room the others left)
 
 
 @dataclass(frozen=True)
@@ -94,9 +93,7 @@ class Worker:
     run ahead of them (see AHEAD_SECONDS), so a sender that is done starts the next attempt at
     once rather than after a claim's round trip to the database; each claimed batch comes
     with its webhooks and events and is signed ahead, SIGN_CHUNK tokens between two turns
-    of the event loop, while the next claim runs. Up to CLAIMS_IN_FLIGHT claims are under way
-    at once, so that the database never waits for the event loop to take one claim's rows
-    before it runs the next. An attempt starts only while the claim's
+    of the event loop, while the next claim runs. An attempt starts only while the claim's
     lease (HOOKWIRE_DELIVERY_LEASE, 90 s) will outlast its timeout by LEASE_MARGIN (or a
     tenth of a shorter lease); a delivery that waited longer goes back to the queue unsent.
     A token that waited more than RESIGN_AFTER is signed again before it is sent.
@@ -128,11 +125,7 @@ class Worker:
         self._ahead = concurrency  # how many may be claimed and not yet sending
         self._finished_count = 0  # attempts finished since _rate_since
         self._rate_since = time.monotonic()
-        self._claiming = 0  # asked for by claims under way
-        self._claim_tasks: set[asyncio.Task[None]] = set()
-        self._failures = 0  # claims that failed in a row
-        self._retry_at = 0.0  # time.monotonic() to claim again after a failure, or 0
-        self._drained = False  # the last claim found nothing due
+        self._preparations: set[asyncio.Task[None]] = set()
         self._finished: asyncio.Queue[Finished | None] = asyncio.Queue()
         self._queue: DeliveryQueue  # opened by run()
 
@@ -145,21 +138,25 @@ class Worker:
         self._queue = delivery_queue()
         recorder = asyncio.create_task(self._record_forever())
         senders = [asyncio.create_task(self._send_forever()) for _ in range(self.concurrency)]
+        failures = 0
         try:
             while not stop.is_set():
-                if self._retry_at:  # a claim failed (see _claim)
+                try:
+                    found = await self._claim_and_send()
+                    failures = 0
+                except Exception:
+                    # A locked SQLite file or a PostgreSQL restart must not end the worker:
+                    # back off (up to 30 s) and claim again; leases keep deliveries safe.
+                    failures += 1
+                    delay = min(30.0, 0.5 * 2**failures)
+                    log.exception("claiming failed; trying again in %.1f s", delay)
                     with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(stop.wait(), self._retry_at - time.monotonic())
-                    self._retry_at = 0.0
-                elif self._drained:
+                        await asyncio.wait_for(stop.wait(), delay)
+                    continue
+                if not found:
                     await self._idle(stop)
-                    self._drained = False
-                elif not self._start_claim():
-                    self._room.clear()
-                    await self._room.wait()
         finally:
-            while self._claim_tasks:
-                await asyncio.gather(*self._claim_tasks)
+            await asyncio.gather(*self._preparations)
             await self._release_ready()
             for _ in senders:
                 self._ready.put_nowait(None)
@@ -174,56 +171,31 @@ class Worker:
         for waiting in waits:
             waiting.cancel()
 
-    def _start_claim(self) -> bool:
-        """Start a claim if room allows and fewer than CLAIMS_IN_FLIGHT are under way."""
-        if len(self._claim_tasks) >= CLAIMS_IN_FLIGHT:
-            return False
-        in_hand = self._sending + self._ready.qsize() + self._preparing + self._claiming
+    async def _claim_and_send(self) -> bool:
+        """Claim what room allows and queue it for the senders; False when nothing was due.
+
+        Signing a claimed batch goes on in its own task while the next claim runs.
+        """
+        in_hand = self._sending + self._ready.qsize() + self._preparing
         room = self.concurrency + self._ahead_allowed() - in_hand
         if room < max(1, min(self.batch_size, self.concurrency) // 4):
-            return False
-        limit = min(room, self.batch_size)
-        self._claiming += limit
-        claiming = asyncio.create_task(self._claim(limit))
-        self._claim_tasks.add(claiming)
-        claiming.add_done_callback(self._claim_done)
-        return True
-
-    def _claim_done(self, claiming: asyncio.Task[None]) -> None:
-        self._claim_tasks.discard(claiming)
-        self._room.set()  # another claim may start
-
-    async def _claim(self, limit: int) -> None:
-        """Claim up to `limit` deliveries, sign them, and queue them for the senders.
-
-        Claims overlap (CLAIMS_IN_FLIGHT): while one claim's rows wait for a turn of the
-        busy event loop, and are signed, the next one already runs on the database.
-        """
+            self._room.clear()
+            await self._room.wait()
+            return True
         lease_ends = time.monotonic() + self.lease.total_seconds()
-        claims: list[Claim] = []
+        claims = await self._queue.claim(self.owner, min(room, self.batch_size), self.lease)
+        if not claims:
+            return False
         try:
-            claims = await self._queue.claim(self.owner, limit, self.lease)
             batch = self._batch(claims, lease_ends)
         except Exception:
-            # A locked SQLite file, a PostgreSQL restart, or rows that cannot be made into
-            # work (headers that no master key decrypts) must not end the worker: hand back
-            # what was claimed, back off (up to 30 s), claim again. Leases keep them safe.
-            self._failures += 1
-            delay = min(30.0, 0.5 * 2**self._failures)
-            log.exception("claiming failed; trying again in %.1f s", delay)
-            self._retry_at = time.monotonic() + delay
-            if claims:
-                await self._hand_back([claim.delivery.id for claim in claims])
-            return
-        finally:
-            self._claiming -= limit
-            self._room.set()
-        self._failures = 0
-        if not batch:
-            self._drained = True
-            return
+            await self._queue.release(self.owner, [claim.delivery.id for claim in claims])
+            raise
         self._preparing += len(batch)
-        await self._sign_and_queue(batch)
+        preparing = asyncio.create_task(self._sign_and_queue(batch))
+        self._preparations.add(preparing)
+        preparing.add_done_callback(self._preparations.discard)
+        return True
 
     def _ahead_allowed(self) -> int:
         """How many deliveries may wait claimed for a sender: from the rate at which attempts
@@ -322,8 +294,7 @@ class Worker:
             return
         name = event.name
         if not self._lease_covers(ready.lease_ends, target.timeout):
-            log.warning("delivery %s waited past its lease for a sender; handed back", delivery.id)
-            await self._hand_back([delivery.id])
+            await self._hand_back(delivery.id)
             return
         try:
             body = ready.body
@@ -359,13 +330,14 @@ class Worker:
         needed = min(timeout + min(LEASE_MARGIN, lease / 10), lease * 0.9)
         return time.monotonic() + needed <= lease_ends
 
-    async def _hand_back(self, ids: list[str]) -> None:
-        """Claimed deliveries back to the queue unsent, for any worker to claim (another may
-        already have them, once their lease ran out)."""
+    async def _hand_back(self, delivery_id: str) -> None:
+        """A delivery whose lease would run out during its attempt: back to the queue unsent,
+        for any worker to claim (another may already have it, once the lease ran out)."""
+        log.warning("delivery %s waited past its lease for a sender; handed back", delivery_id)
         try:
-            await self._queue.release(self.owner, ids)
+            await self._queue.release(self.owner, [delivery_id])
         except Exception:
-            log.exception("could not hand back %d deliveries; their leases will expire", len(ids))
+            log.exception("could not hand back delivery %s; its lease will expire", delivery_id)
 
     def _claims(self, delivery: ClaimedDelivery, target: Target, event: EventRow) -> CallClaims:
         return CallClaims(

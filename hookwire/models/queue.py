@@ -14,9 +14,9 @@ from __future__ import annotations
 import contextlib
 import json
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any, NamedTuple, TypeVar, cast
+from typing import Any, NamedTuple, cast
 
 import aiosqlite
 from tortoise.backends.base.client import BaseDBAsyncClient, TransactionalDBClient
@@ -24,8 +24,6 @@ from tortoise.backends.sqlite.client import SqliteClient
 from tortoise.transactions import in_transaction
 
 from hookwire.models.deliveries import Delivery
-
-_T = TypeVar("_T")
 
 ACTIVE = ("PENDING", "RETRYING")
 _ACTIVE_SQL = ", ".join(f"'{status}'" for status in ACTIVE)  # ACTIVE as an SQL list
@@ -368,18 +366,17 @@ class DeliveryQueue:
             found = cast("Sequence[Sequence[Any]]", rows)
             events = _events_from_rows(((row[2], row[11], row[12]) for row in found), False)
             return _claims_from_rows(found, events)
-        event_rows: Sequence[Sequence[Any]]
         if _runs_in_one_hop(self._connection):
-            picked, event_rows = await _on_sqlite_thread(
-                self._connection, _sqlite_claim, owner, expires, now, limit
-            )
+            async with self._connection.acquire_connection() as connection:
+                picked, event_rows = await connection._execute(
+                    _sqlite_claim, connection._conn, owner, expires, now, limit
+                )
         else:
             async with in_transaction() as connection:
                 _, rows = await connection.execute_query(_SQLITE_PICK, [now, limit])
                 picked = rows[0][0]
                 await connection.execute_query(_SQLITE_LEASE, [owner, expires, picked])
-                _, stored_events = await connection.execute_query(_SQLITE_EVENTS, [picked])
-                event_rows = cast("Sequence[Sequence[Any]]", stored_events)
+                _, event_rows = await connection.execute_query(_SQLITE_EVENTS, [picked])
         return _claims_from_rows(json.loads(picked), _events_from_rows(event_rows, True))
 
     async def record(
@@ -429,41 +426,12 @@ async def _run_sqlite_transaction(
     a BEGIN to open it, one per statement, the COMMIT): each waits for the busy event loop to
     pick up its result (2 – 3 ms under load) while Tortoise's lock keeps every claim and API
     query off the one connection. Here the whole transaction is one function that runs on
-    that thread (see _on_sqlite_thread). aiosqlite has no public call for this, so it goes
+    that thread, under the same lock. aiosqlite has no public call for this, so it goes
     through `Connection._execute` (there in aiosqlite 0.22; tests/models/test_queue_statements.py
     checks that this path is taken).
     """
-    await _on_sqlite_thread(client, _sqlite_transaction, statements)
-
-
-async def _on_sqlite_thread(client: BaseDBAsyncClient, work: Callable[..., _T], *args: Any) -> _T:
-    """`work(raw_connection, *args)`, one whole transaction, on aiosqlite's thread.
-
-    The thread runs what it is handed one function at a time, so the work needs Tortoise's
-    lock on the connection only to stay out of a Tortoise transaction that is open across
-    several hand-offs (an API write between its BEGIN and its COMMIT). Taking the lock every
-    time made each claim and recording wait for the one before it to be handed back to the
-    busy event loop (a turn of the loop or two, several ms under load) before it could even
-    be queued for the thread. So the work goes to the thread without the lock first, and
-    runs only if no transaction is open there; if one is, it is sent again under the lock,
-    which the transaction holds until its COMMIT. Both paths are tested in
-    tests/models/test_queue_statements.py.
-    """
-    connection = getattr(client, "_connection", None)
-    if connection is not None:
-        ran, result = await connection._execute(_outside_transactions, connection._conn, work, args)
-        if ran:
-            return cast(_T, result)
     async with client.acquire_connection() as connection:
-        return cast(_T, await connection._execute(work, connection._conn, *args))
-
-
-def _outside_transactions(
-    raw: sqlite3.Connection, work: Callable[..., Any], args: tuple[Any, ...]
-) -> tuple[bool, Any]:
-    if raw.in_transaction:  # a Tortoise transaction between two of its hand-offs
-        return False, None
-    return True, work(raw, *args)
+        await connection._execute(_sqlite_transaction, connection._conn, statements)
 
 
 def _sqlite_claim(

@@ -1,6 +1,6 @@
-"""How the worker schedules its claims: up to CLAIMS_IN_FLIGHT at once, each asking for what
-room is left after the others; after a claim fails, or its rows cannot be made into work, a
-back-off rather than a tight loop, and nothing kept that was claimed."""
+"""How the worker claims: as much as its room allows in one claim; after a claim fails, or
+its rows cannot be made into work, a back-off rather than a tight loop, and nothing kept that
+was claimed."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 from cryptography.fernet import Fernet
 
 from hookwire.delivery import worker as worker_module
-from hookwire.delivery.worker import CLAIMS_IN_FLIGHT, Worker
+from hookwire.delivery.worker import Worker
 from hookwire.models.queue import Claim, ClaimedDelivery, EventRow, WebhookRow
 from hookwire.runtime import Runtime
 from hookwire.settings import Settings
@@ -62,23 +62,12 @@ def _run(queue: _Queue, monkeypatch: pytest.MonkeyPatch, batch_size: int, second
     asyncio.run(main())
 
 
-def test_claims_overlap_up_to_the_limit_and_share_the_room(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """Room for 128 (64 senders and 64 ahead) in claims of at most 48: two claims under way
-    at once, the second asking for what the first left, and no third."""
-    queue = _Queue([])
-    _run(queue, monkeypatch, batch_size=48, seconds=0.2)
-    assert CLAIMS_IN_FLIGHT == 2
-    assert queue.limits[:2] == [48, 48]
-    # Both answered nothing: the worker then waits for work (idle_poll) before claiming again.
-    assert len(queue.limits) == 2
-
-
 def test_one_claim_fills_the_room_when_it_can(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Room for 128 (64 senders and 64 ahead): one claim asks for all of it, and when it
+    finds nothing due the worker waits (idle_poll) instead of claiming again at once."""
     queue = _Queue([])
     _run(queue, monkeypatch, batch_size=128, seconds=0.2)
-    assert queue.limits == [128]  # nothing left for a second
+    assert queue.limits == [128]
 
 
 def test_a_failed_claim_backs_off(monkeypatch: pytest.MonkeyPatch) -> None:

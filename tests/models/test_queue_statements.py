@@ -346,9 +346,11 @@ def test_the_sqlite_claim_without_the_one_hand_off_path_claims_the_same(
 def test_a_sqlite_claim_waits_for_a_tortoise_transaction_open_on_the_connection(
     tmp_path: Path,
 ) -> None:
-    """Claims and recordings go to SQLite's thread without Tortoise's lock; one that finds a
-    Tortoise transaction open between two of its hand-offs runs after it, under the lock,
-    instead of inside it: the transaction commits whole, and the claim sees what it wrote."""
+    """A claim made while a Tortoise transaction is open on SQLite's one connection (between
+    two of its hand-offs) runs after it, not inside it: the transaction commits whole, and
+    the claim sees what it wrote. (The claim's one hand-off takes Tortoise's lock; a version
+    that skipped the lock when no transaction was open was measured, see docs/performance.md,
+    fifth round, and this guards any such path.)"""
 
     async def scenario(queue: DeliveryQueue) -> tuple[bool, list[str], list[str], int]:
         rows = Rows(queue)
