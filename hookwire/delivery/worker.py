@@ -40,7 +40,8 @@ RESIGN_AFTER = 5.0
 # once rather than after a claim and a signature (tens of ms under load, more while a
 # recording holds SQLite's one connection). Ahead means claimed and not yet sending:
 # `concurrency` deliveries, or, while attempts finish quickly, as many as finished in
-# AHEAD_SECONDS over the last second, up to AHEAD_MAX times `concurrency`. A claimed delivery
+# AHEAD_SECONDS over the last second (the last AHEAD_SECONDS once `concurrency` have finished
+# in them), up to AHEAD_MAX times `concurrency`. A claimed delivery
 # so waits about AHEAD_SECONDS for a sender while receivers answer quickly, and one attempt
 # when they are slow; when they turn slow all at once it could wait AHEAD_MAX attempts (20 s
 # each), longer than its lease: a sender starts an attempt only while the lease will outlast
@@ -199,10 +200,14 @@ class Worker:
 
     def _ahead_allowed(self) -> int:
         """How many deliveries may wait claimed for a sender: from the rate at which attempts
-        finished over the last second or so."""
+        finished over the last second or so, or over the last AHEAD_SECONDS once as many as
+        `concurrency` have finished in them (enough to tell a rate: a worker that starts
+        with a backlog claims ahead after a quarter second, not after a whole one)."""
         now = time.monotonic()
         elapsed = now - self._rate_since
-        if elapsed >= 1.0:
+        if elapsed >= 1.0 or (
+            elapsed >= AHEAD_SECONDS and self._finished_count >= self.concurrency
+        ):
             rate = self._finished_count / elapsed
             most = AHEAD_MAX * self.concurrency
             self._ahead = max(self.concurrency, min(most, int(rate * AHEAD_SECONDS)))

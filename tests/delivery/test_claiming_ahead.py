@@ -59,13 +59,25 @@ def test_claims_run_ahead_by_the_recent_rate_within_bounds(
     assert _after_a_second_of(worker, finished_per_second) == pytest.approx(expected, abs=1)
 
 
-def test_the_rate_is_measured_over_a_second_at_least() -> None:
+def test_the_rate_is_measured_over_a_second_or_a_quarter_with_enough_attempts() -> None:
     worker = _worker()
     assert _after_a_second_of(worker, 5_000) == AHEAD_MAX * 64
-    # Within the next second the last figure holds, however many have finished since.
+    # Within the next quarter second the last figure holds, however many have finished.
     assert _after_a_second_of(worker, 0, seconds=0.2) == AHEAD_MAX * 64
     # A second later with nothing finished (receivers stalled): back to `concurrency`.
     assert _after_a_second_of(worker, 0, seconds=1.0) == 64
+    # A quarter second with fewer than `concurrency` finished is too little to tell a rate.
+    assert _after_a_second_of(worker, 63, seconds=0.3) == 64
+    # With `concurrency` of them it is enough: 300 in 0.3 s is 1,000/s, 250 in 0.25 s.
+    assert _after_a_second_of(worker, 300, seconds=0.3) == pytest.approx(250, abs=3)
+
+
+def test_a_worker_starting_on_a_backlog_claims_ahead_within_a_quarter_second() -> None:
+    """Before any rate is known a worker claims `concurrency` ahead; as soon as a quarter
+    second has shown a rate, not a whole second later (a fifth of a short busy spell)."""
+    worker = _worker()
+    assert worker._ahead_allowed() == 64
+    assert _after_a_second_of(worker, 2_000, seconds=0.26) == AHEAD_MAX * 64
 
 
 class _Queue:
