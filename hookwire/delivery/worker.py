@@ -41,11 +41,11 @@ RESIGN_AFTER = 5.0
 # recording holds SQLite's one connection). Ahead means claimed and not yet sending:
 # `concurrency` deliveries, or, while attempts finish quickly, as many as finished in
 # AHEAD_SECONDS over the last second (the last AHEAD_SECONDS once `concurrency` have finished
-# in them), up to AHEAD_MAX times `concurrency`. A claimed delivery
-# so waits about AHEAD_SECONDS for a sender while receivers answer quickly, and one attempt
-# when they are slow; when they turn slow all at once it could wait AHEAD_MAX attempts (20 s
-# each), longer than its lease: a sender starts an attempt only while the lease will outlast
-# it by a margin for the recording, and otherwise hands the delivery back to the queue unsent.
+# in them), up to AHEAD_MAX times `concurrency`. A claimed delivery so waits about
+# AHEAD_SECONDS for a sender while receivers answer quickly, and one attempt when they are
+# slow; when they turn slow all at once it could wait AHEAD_MAX attempts (20 s each), longer
+# than its lease: a sender starts an attempt only while the lease will outlast it by a
+# margin for the recording, and otherwise hands the delivery back to the queue unsent.
 AHEAD_SECONDS = 0.25
 AHEAD_MAX = 6
 LEASE_MARGIN = 10.0  # seconds of lease left after an attempt, at most a tenth of the lease

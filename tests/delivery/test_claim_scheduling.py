@@ -50,7 +50,11 @@ def _run(queue: _Queue, monkeypatch: pytest.MonkeyPatch, batch_size: int, second
 
     async def main() -> None:
         settings = Settings.from_env({}, secret_keys=(Fernet.generate_key().decode(),))
-        worker = Worker(Runtime.create(settings), concurrency=64, batch_size=batch_size)
+        # idle_poll: a worker that found nothing waits this long (or for a wake) before it
+        # claims again, longer than any test here runs.
+        worker = Worker(
+            Runtime.create(settings), concurrency=64, batch_size=batch_size, idle_poll=30.0
+        )
         stop = asyncio.Event()
         running = asyncio.create_task(worker.run(stop))
         await asyncio.sleep(seconds)
@@ -64,7 +68,8 @@ def _run(queue: _Queue, monkeypatch: pytest.MonkeyPatch, batch_size: int, second
 
 def test_one_claim_fills_the_room_when_it_can(monkeypatch: pytest.MonkeyPatch) -> None:
     """Room for 128 (64 senders and 64 ahead): one claim asks for all of it, and when it
-    finds nothing due the worker waits (idle_poll) instead of claiming again at once."""
+    finds nothing due the worker waits (idle_poll) instead of claiming again at once; a stop
+    ends the wait."""
     queue = _Queue([])
     _run(queue, monkeypatch, batch_size=128, seconds=0.2)
     assert queue.limits == [128]
@@ -72,7 +77,7 @@ def test_one_claim_fills_the_room_when_it_can(monkeypatch: pytest.MonkeyPatch) -
 
 def test_a_failed_claim_backs_off(monkeypatch: pytest.MonkeyPatch) -> None:
     """The first claim fails: the next waits out the back-off (1 s) instead of following at
-    once, and stopping the worker meanwhile ends it without waiting for the back-off."""
+    once, and the worker stops cleanly during it."""
     queue = _Queue([RuntimeError("database is locked")])
     _run(queue, monkeypatch, batch_size=128, seconds=0.0)
     assert queue.limits == [128]

@@ -382,10 +382,11 @@ def test_a_sqlite_claim_waits_for_a_tortoise_transaction_open_on_the_connection(
 
 
 @sqlite_only
-def test_a_failed_sqlite_commit_leaves_no_transaction_open() -> None:
+def test_a_failed_sqlite_commit_leaves_no_transaction_open(request: pytest.FixtureRequest) -> None:
     """Whatever fails inside a queue transaction, commit included, is rolled back: an open
     transaction would make every later claim, recording and API write fail."""
     raw = sqlite3.connect(":memory:", isolation_level=None)
+    request.addfinalizer(raw.close)
     raw.execute("CREATE TABLE t (x INTEGER)")
     raw.execute("CREATE TABLE parent (id INTEGER PRIMARY KEY)")
     raw.execute(
