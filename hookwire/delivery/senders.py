@@ -9,11 +9,17 @@ process, which is what SQLite needs.
 
 The parent talks to each child over its stdin and stdout in frames: a 4-byte big-endian
 length, then a `marshal`ed list (marshal only carries plain values: no code travels, and a
-receiver's JSON answer is plain values). Requests are `(id, url, body, headers, timeout)`;
-answers are `(id, outcome, status_code, duration_ms, started_us, finished_us, error,
-response_body, retry_after_seconds, response_json)`, times in microseconds since the epoch,
-or `(id, None, message)` when the child failed to make the attempt. Everything handed over in
-one pass of the event loop travels as one frame.
+receiver's JSON answer is plain values). The first frame is the configuration. Requests are
+`(id, url, body, headers, timeout, start_within)`; answers are `(id, outcome, status_code,
+duration_ms, started_us, finished_us, error, response_body, retry_after_seconds,
+response_json)`, times in microseconds since the epoch, `(id, None, message)` when the
+child failed to make the attempt, or `(id, None, None)` when it did not start it within
+`start_within` seconds (NotStarted). The request `(0,)` makes the child answer every request
+still waiting that way. Everything handed over in one pass of the event loop travels as one
+frame.
+
+A child runs at most `limit` attempts at once (its share of the worker's concurrency, see
+`ProcessTransport.senders_for`); the requests beyond wait in it, in order, for a connection.
 
 A child that dies takes its attempts in flight with it: their `post` raises `SenderLost`,
 the worker leaves those deliveries leased, and they are claimed again when the lease ends (at
@@ -23,9 +29,11 @@ least once; nothing is lost). The next attempt starts a new child.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import logging
 import marshal
+import math
 import signal
 import struct
 import sys
@@ -35,7 +43,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from hookwire.delivery.collector import settle_collector
-from hookwire.delivery.transport import AttemptResult, Transport
+from hookwire.delivery.transport import AttemptResult, NotStarted, Transport
 
 log = logging.getLogger(__name__)
 
@@ -43,8 +51,9 @@ _LENGTH = struct.Struct(">I")
 YOUNG_DEATH = 5.0  # seconds: a child that exits sooner delays the next start
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
+_DROP_WAITING = (0,)  # a request id 0: answer every request not yet started as not started
 
-Request = tuple[int, str, bytes, tuple[tuple[str, str], ...], float]
+Request = tuple[int, str, bytes, tuple[tuple[str, str], ...], float, float | None]
 
 
 class SenderLost(RuntimeError):
@@ -84,7 +93,7 @@ class _Child:
         self.process = process
         self.started = time.monotonic()
         self.pending: dict[int, asyncio.Future[AttemptResult]] = {}
-        self.outbox: list[Request] = []
+        self.outbox: list[Request | tuple[int]] = []
         self.reader: asyncio.Task[None] | None = None
 
     @property
@@ -127,9 +136,31 @@ class ProcessTransport:
         self._not_before = 0.0
         self._next_id = 0
         self._flush_scheduled = False
+        self._limit = 0  # attempts each child runs at once; 0: all it is given
+
+    def senders_for(self, concurrency: int) -> int:
+        """Each child runs at most its share of `concurrency` attempts at once and keeps the
+        rest waiting: the worker keeps twice `concurrency` posts under way, so that a child
+        starts its next attempt the moment one ends, not a round trip through this process
+        later (which on a busy machine held the senders' connections idle half the time).
+        Children started before this call keep running every post at once."""
+        self._limit = -(-concurrency // self._count)
+        return 2 * concurrency
+
+    def drop_waiting(self) -> None:
+        """Every post waiting in a child for a free connection raises NotStarted."""
+        for child in self._children:
+            if child.alive:
+                child.outbox.append(_DROP_WAITING)
+        self._flush()
 
     async def post(
-        self, url: str, body: bytes, headers: Sequence[tuple[str, str]], timeout: float
+        self,
+        url: str,
+        body: bytes,
+        headers: Sequence[tuple[str, str]],
+        timeout: float,
+        start_by: float | None = None,
     ) -> AttemptResult:
         """Send one attempt through the least busy sender process."""
         children = await self._running()
@@ -138,7 +169,9 @@ class ProcessTransport:
         request_id = self._next_id
         future: asyncio.Future[AttemptResult] = asyncio.get_running_loop().create_future()
         child.pending[request_id] = future
-        child.outbox.append((request_id, url, body, tuple(headers), timeout))
+        # Seconds rather than a time: the child's clock need not be this one's.
+        start_within = None if start_by is None else start_by - time.monotonic()
+        child.outbox.append((request_id, url, body, tuple(headers), timeout, start_within))
         if not self._flush_scheduled:
             self._flush_scheduled = True
             asyncio.get_running_loop().call_soon(self._flush)
@@ -190,7 +223,7 @@ class ProcessTransport:
             stdout=asyncio.subprocess.PIPE,
         )
         assert process.stdin is not None
-        process.stdin.write(_frame([self._config]))
+        process.stdin.write(_frame([self._config | {"limit": self._limit}]))
         child = _Child(process)
         child.reader = asyncio.create_task(self._read_answers(child))
         log.info("sender process %d started", process.pid)
@@ -212,7 +245,10 @@ class ProcessTransport:
                     if future is None or future.done():
                         continue
                     if answer[1] is None:
-                        future.set_exception(RuntimeError(answer[2]))
+                        if answer[2] is None:
+                            future.set_exception(NotStarted("not started in time"))
+                        else:
+                            future.set_exception(RuntimeError(answer[2]))
                     else:
                         future.set_result(_result(answer))
         finally:
@@ -274,6 +310,9 @@ async def _serve_parent() -> None:
         user_agent=config["user_agent"],
     )
     answers: list[tuple[Any, ...]] = []
+    limit: int = config.get("limit") or 0  # 0: every request starts at once
+    waiting: collections.deque[tuple[Request, float]] = collections.deque()
+    more = asyncio.Event()
     in_flight: set[asyncio.Task[None]] = set()
 
     def flush() -> None:
@@ -281,14 +320,20 @@ async def _serve_parent() -> None:
             writer.write(_frame(answers))
             answers.clear()
 
+    def answer(one: tuple[Any, ...]) -> None:
+        if not answers:
+            loop.call_soon(flush)
+        answers.append(one)
+
     async def attempt(request: Request) -> None:
-        request_id, url, body, headers, timeout = request
+        request_id, url, body, headers, timeout, _ = request
         try:
             result = await transport.post(url, body, headers, timeout)
         except Exception as error:
-            answer: tuple[Any, ...] = (request_id, None, f"{type(error).__name__}: {error}")
-        else:
-            answer = (
+            answer((request_id, None, f"{type(error).__name__}: {error}"))
+            return
+        answer(
+            (
                 request_id,
                 result.outcome,
                 result.status_code,
@@ -300,18 +345,49 @@ async def _serve_parent() -> None:
                 result.retry_after_seconds,
                 result.response_json,
             )
-        if not answers:
-            loop.call_soon(flush)
-        answers.append(answer)
+        )
 
-    try:
+    async def connection() -> None:
+        """One of `limit`: attempts one waiting request after another until none is left
+        and the parent has closed our stdin."""
+        while True:
+            while not waiting:
+                if reading.done():
+                    return
+                more.clear()
+                await more.wait()
+            request, start_by = waiting.popleft()
+            if time.monotonic() > start_by:
+                answer((request[0], None, None))
+            else:
+                await attempt(request)
+
+    async def read_requests() -> None:
         while (requests := await _read_frame(reader)) is not None:
+            now = time.monotonic()
             for request in requests:
-                task = asyncio.create_task(attempt(request))
-                in_flight.add(task)
-                task.add_done_callback(in_flight.discard)
-        # The parent closed our stdin: finish what is in flight, answer, and end.
-        if in_flight:
+                if request == _DROP_WAITING:
+                    while waiting:
+                        answer((waiting.popleft()[0][0], None, None))
+                elif limit:
+                    start_within = request[5]
+                    waiting.append(
+                        (request, math.inf if start_within is None else now + start_within)
+                    )
+                    more.set()
+                else:
+                    task = asyncio.create_task(attempt(request))
+                    in_flight.add(task)
+                    task.add_done_callback(in_flight.discard)
+
+    reading = asyncio.create_task(read_requests())
+    reading.add_done_callback(lambda _: more.set())
+    connections = [asyncio.create_task(connection()) for _ in range(limit)]
+    try:
+        # Until the parent closes our stdin; then finish what was handed over, and end.
+        await reading
+        await asyncio.gather(*connections)
+        while in_flight:
             await asyncio.gather(*in_flight)
         flush()
         await writer.drain()

@@ -32,6 +32,7 @@ __all__ = [
     "RESPONSE_JSON_LIMIT",
     "AttemptResult",
     "BlockedTarget",
+    "NotStarted",
     "Outcome",
     "Sender",
     "Transport",
@@ -123,11 +124,34 @@ class VettingResolver(AbstractResolver):
         await self._fallback.close()
 
 
+class NotStarted(RuntimeError):
+    """An attempt that waited in a sender for a free connection past its `start_by`, or was
+    dropped by `drop_waiting`: it was never sent."""
+
+
 class Sender(Protocol):
-    """What the worker sends attempts through: a `Transport`, or sender processes."""
+    """What the worker sends attempts through: a `Transport`, or sender processes.
+
+    `post` may wait inside the sender before the attempt starts (sender processes run at
+    most their share of the worker's concurrency at once); an attempt that would start after
+    `start_by` (a time.monotonic()) raises NotStarted instead.
+    """
+
+    def senders_for(self, concurrency: int) -> int:
+        """How many posts a worker that runs `concurrency` attempts at once keeps under way."""
+        ...
+
+    def drop_waiting(self) -> None:
+        """Let every post that has not started raise NotStarted (the worker is stopping)."""
+        ...
 
     async def post(
-        self, url: str, body: bytes, headers: Sequence[tuple[str, str]], timeout: float
+        self,
+        url: str,
+        body: bytes,
+        headers: Sequence[tuple[str, str]],
+        timeout: float,
+        start_by: float | None = None,
     ) -> AttemptResult: ...
 
     async def close(self) -> None: ...
@@ -165,9 +189,15 @@ class Transport:
         self._timeouts: dict[float, aiohttp.ClientTimeout] = {}
 
     async def post(
-        self, url: str, body: bytes, headers: Sequence[tuple[str, str]], timeout: float
+        self,
+        url: str,
+        body: bytes,
+        headers: Sequence[tuple[str, str]],
+        timeout: float,
+        start_by: float | None = None,
     ) -> AttemptResult:
-        """Send one attempt; network failures come back as an outcome, never as an exception."""
+        """Send one attempt; network failures come back as an outcome, never as an exception.
+        It starts at once, so `start_by` has nothing to wait for."""
         started_at = datetime.now(UTC)
         start = time.perf_counter()
         status: int | None = None
@@ -202,6 +232,13 @@ class Transport:
             retry_after_seconds=parse_retry_after(retry_after),
             response_json=_json_document(raw) if success and complete else None,
         )
+
+    def senders_for(self, concurrency: int) -> int:
+        """Every post starts at once: as many as attempts may run at once."""
+        return concurrency
+
+    def drop_waiting(self) -> None:
+        """Nothing waits here."""
 
     # A worker sends to the same few targets, with the same headers and timeouts, over and
     # over: parsing and building them once each saves a few microseconds per attempt.

@@ -16,6 +16,7 @@ from datetime import timedelta
 from hookwire.delivery.collector import settle_collector
 from hookwire.delivery.recording import Finished, outcome_message, record_finished
 from hookwire.delivery.signing import CallClaims, JwtSigner, call_token
+from hookwire.delivery.transport import NotStarted
 from hookwire.domain.retry_policy import decide
 from hookwire.models.queue import (
     Claim,
@@ -90,14 +91,16 @@ class _Ready:
 class Worker:
     """Runs until `stop` is set; then lets in-flight attempts finish and records them.
 
-    `concurrency` senders take claimed deliveries from a queue, one attempt at a time. Claims
-    run ahead of them (see AHEAD_SECONDS), so a sender that is done starts the next attempt at
-    once rather than after a claim's round trip to the database; each claimed batch comes
-    with its webhooks and events and is signed ahead, SIGN_CHUNK tokens between two turns
-    of the event loop, while the next claim runs. An attempt starts only while the claim's
-    lease (HOOKWIRE_DELIVERY_LEASE, 90 s) will outlast its timeout by LEASE_MARGIN (or a
-    tenth of a shorter lease); a delivery that waited longer goes back to the queue unsent.
-    A token that waited more than RESIGN_AFTER is signed again before it is sent.
+    `concurrency` senders take claimed deliveries from a queue, one attempt at a time (with
+    sender processes twice as many, half of them waiting in the processes for a connection:
+    `Sender.senders_for`). Claims run ahead of them (see AHEAD_SECONDS), so a sender that is
+    done starts the next attempt at once rather than after a claim's round trip to the
+    database; each claimed batch comes with its webhooks and events and is signed ahead,
+    SIGN_CHUNK tokens between two turns of the event loop, while the next claim runs. An
+    attempt starts only while the claim's lease (HOOKWIRE_DELIVERY_LEASE, 90 s) will outlast
+    its timeout by LEASE_MARGIN (or a tenth of a shorter lease); a delivery that waited longer
+    goes back to the queue unsent. A token that waited more than RESIGN_AFTER is signed again
+    before it is sent.
 
     Signing is on the event loop's thread: ECDSA in `cryptography` runs without the GIL, but
     a signing thread needs the GIL back after every signature, and beside a busy event loop
@@ -121,6 +124,7 @@ class Worker:
         self._wake = asyncio.Event()
         self._room = asyncio.Event()
         self._ready: asyncio.Queue[_Ready | None] = asyncio.Queue()
+        self._senders = concurrency  # posts under way at most: see Sender.senders_for
         self._sending = 0
         self._preparing = 0  # claimed, being signed before they join _ready
         self._ahead = concurrency  # how many may be claimed and not yet sending
@@ -137,8 +141,9 @@ class Worker:
     async def run(self, stop: asyncio.Event) -> None:
         settle_collector()
         self._queue = delivery_queue()
+        self._senders = self.runtime.delivery_transport.senders_for(self.concurrency)
         recorder = asyncio.create_task(self._record_forever())
-        senders = [asyncio.create_task(self._send_forever()) for _ in range(self.concurrency)]
+        senders = [asyncio.create_task(self._send_forever()) for _ in range(self._senders)]
         failures = 0
         try:
             while not stop.is_set():
@@ -159,6 +164,8 @@ class Worker:
         finally:
             await asyncio.gather(*self._preparations)
             await self._release_ready()
+            # Attempts waiting in sender processes for a connection go back too.
+            self.runtime.delivery_transport.drop_waiting()
             for _ in senders:
                 self._ready.put_nowait(None)
             await asyncio.gather(*senders)
@@ -178,7 +185,7 @@ class Worker:
         Signing a claimed batch goes on in its own task while the next claim runs.
         """
         in_hand = self._sending + self._ready.qsize() + self._preparing
-        room = self.concurrency + self._ahead_allowed() - in_hand
+        room = self._senders + self._ahead_allowed() - in_hand
         if room < max(1, min(self.batch_size, self.concurrency) // 4):
             self._room.clear()
             await self._room.wait()
@@ -309,7 +316,13 @@ class Worker:
                 body = call_token(signer, claims).encode()
             # runtime.delivery_transport: this process's Transport, or the sender processes.
             transport = self.runtime.delivery_transport
-            result = await transport.post(target.url, body, target.headers, target.timeout)
+            start_by = ready.lease_ends - self._lease_needed(target.timeout)
+            result = await transport.post(
+                target.url, body, target.headers, target.timeout, start_by=start_by
+            )
+        except NotStarted:
+            await self._hand_back(delivery.id)
+            return
         except Exception:
             # Left leased: it is claimed again when the lease ends, not in a tight loop.
             log.exception("delivery %s could not be attempted; it stays queued", delivery.id)
@@ -331,9 +344,11 @@ class Worker:
         to have nine tenths of itself left instead, so that such deliveries are still sent
         soon after their claim, as before this check, rather than handed back for ever.
         """
+        return time.monotonic() + self._lease_needed(timeout) <= lease_ends
+
+    def _lease_needed(self, timeout: float) -> float:
         lease = self.lease.total_seconds()
-        needed = min(timeout + min(LEASE_MARGIN, lease / 10), lease * 0.9)
-        return time.monotonic() + needed <= lease_ends
+        return min(timeout + min(LEASE_MARGIN, lease / 10), lease * 0.9)
 
     async def _hand_back(self, delivery_id: str) -> None:
         """A delivery whose lease would run out during its attempt: back to the queue unsent,

@@ -15,7 +15,7 @@ import pytest
 from cryptography.fernet import Fernet
 
 from hookwire.delivery import worker as worker_module
-from hookwire.delivery.transport import AttemptResult
+from hookwire.delivery.transport import AttemptResult, NotStarted
 from hookwire.delivery.worker import AHEAD_MAX, LEASE_MARGIN, Target, Worker, _Ready
 from hookwire.models.queue import ClaimedDelivery, DeliveryQueue, EventRow
 from hookwire.runtime import Runtime
@@ -91,24 +91,41 @@ class _Queue:
 
 
 class _Sender:
-    """Stands in for the Transport: notes what is sent, answers 200."""
+    """Stands in for the Transport: notes what is sent and by when it must start, answers
+    200, or raises NotStarted as a sender process does when the attempt waited too long."""
 
-    def __init__(self) -> None:
+    def __init__(self, started: bool = True) -> None:
         self.posted: list[bytes] = []
+        self.start_by: list[float | None] = []
+        self.started = started
 
     async def post(
-        self, url: str, body: bytes, headers: Sequence[tuple[str, str]], timeout: float
+        self,
+        url: str,
+        body: bytes,
+        headers: Sequence[tuple[str, str]],
+        timeout: float,
+        start_by: float | None = None,
     ) -> AttemptResult:
+        self.start_by.append(start_by)
+        if not self.started:
+            raise NotStarted("not started in time")
         self.posted.append(body)
         now = datetime.now(UTC)
         return AttemptResult("SUCCEEDED", 200, 1.0, now, now)
 
+    def senders_for(self, concurrency: int) -> int:
+        return concurrency
+
+    def drop_waiting(self) -> None:
+        return None
+
 
 def _attempt_with_lease_left(
-    seconds: float, lease: str = "90s", timeout: float = 5.0
+    seconds: float, lease: str = "90s", timeout: float = 5.0, started: bool = True
 ) -> tuple[_Queue, _Sender, Worker]:
     """One signed delivery attempted when its lease has `seconds` left."""
-    worker, queue, sender = _worker(lease), _Queue(), _Sender()
+    worker, queue, sender = _worker(lease), _Queue(), _Sender(started)
     worker._queue = cast(DeliveryQueue, queue)
     worker.runtime.delivery_transport = sender
     delivery = ClaimedDelivery("d-1", "o-1", "e-1", "w-1", 0, 3)
@@ -134,6 +151,24 @@ def test_an_attempt_the_lease_outlasts_is_sent() -> None:
     assert sender.posted == [b"token"]
     assert queue.released == []
     assert worker._finished.qsize() == 1
+
+
+def test_the_sender_is_told_by_when_the_attempt_must_start() -> None:
+    """A sender process may keep an attempt waiting for a connection: it must not start it
+    later than the lease allows: with 20 s of a 90 s lease left, a 5 s timeout and a margin
+    of a tenth of the lease (9 s), 6 s from now."""
+    before = time.monotonic()
+    _, sender, _ = _attempt_with_lease_left(20.0)
+    (start_by,) = sender.start_by
+    assert start_by is not None
+    assert before + 6.0 - 0.5 <= start_by <= time.monotonic() + 6.0
+
+
+def test_an_attempt_the_sender_did_not_start_in_time_goes_back_unsent() -> None:
+    queue, sender, worker = _attempt_with_lease_left(60.0, started=False)
+    assert sender.posted == []
+    assert queue.released == [["d-1"]]
+    assert worker._finished.empty()
 
 
 def test_a_short_lease_keeps_a_margin_of_a_tenth_of_itself() -> None:

@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 
 from hookwire.delivery.senders import ProcessTransport, SenderLost
-from hookwire.delivery.transport import AttemptResult, Transport
+from hookwire.delivery.transport import AttemptResult, NotStarted, Transport
 from hookwire.settings import Settings, SettingsError
 from tests.support.receiver import Receiver, Response
 
@@ -160,6 +160,73 @@ async def test_a_child_ignores_sigterm_sent_to_the_process_group(
 
     assert (await attempt).outcome == "SUCCEEDED"
     assert senders.pids == [pid]
+
+
+async def test_a_child_runs_its_share_of_the_concurrency_and_keeps_the_rest_waiting(
+    receiver: Receiver, senders: ProcessTransport
+) -> None:
+    """A worker at concurrency 2 keeps 4 posts under way; the child has 2 attempts at the
+    receiver at any moment and starts each waiting one as an answer comes in."""
+    assert senders.senders_for(2) == 4
+    receiver.respond("/queued", Response(200, delay=0.5))
+
+    attempts = [
+        asyncio.create_task(senders.post(receiver.url("/queued"), str(n).encode(), HEADERS, 5))
+        for n in range(5)
+    ]
+    await asyncio.to_thread(receiver.wait_for, 2, "/queued")
+    await asyncio.sleep(0.2)  # the first two are not answered for another 0.3 s
+    at_once = len(receiver.requests("/queued"))
+    results = await asyncio.gather(*attempts)
+
+    received = [r.body for r in receiver.requests("/queued")]
+    assert at_once == 2
+    assert [r.outcome for r in results] == ["SUCCEEDED"] * 5
+    assert sorted(received[:2]) == [b"0", b"1"]  # the first two, then the waiting ones
+    assert sorted(received) == [b"0", b"1", b"2", b"3", b"4"]
+
+
+async def test_an_attempt_still_waiting_at_its_start_by_is_not_started(
+    receiver: Receiver, senders: ProcessTransport
+) -> None:
+    senders.senders_for(1)
+    receiver.respond("/busy-line", Response(200, delay=0.5))
+    first = asyncio.create_task(senders.post(receiver.url("/busy-line"), b"1", HEADERS, 5))
+    late = asyncio.create_task(
+        senders.post(receiver.url("/busy-line"), b"2", HEADERS, 5, start_by=time.monotonic() + 0.2)
+    )
+    patient = asyncio.create_task(
+        senders.post(receiver.url("/busy-line"), b"3", HEADERS, 5, start_by=time.monotonic() + 30)
+    )
+
+    assert (await first).outcome == "SUCCEEDED"
+    with pytest.raises(NotStarted):
+        await late
+    assert (await patient).outcome == "SUCCEEDED"
+    assert [r.body for r in receiver.requests("/busy-line")] == [b"1", b"3"]
+
+
+async def test_dropping_what_waits_leaves_attempts_in_flight_alone(
+    receiver: Receiver, senders: ProcessTransport
+) -> None:
+    """What a stopping worker does: attempts under way finish, the waiting ones are handed
+    back unsent (NotStarted), and the child goes on serving later posts."""
+    senders.senders_for(1)
+    receiver.respond("/stopping", Response(200, delay=0.5))
+    attempts = [
+        asyncio.create_task(senders.post(receiver.url("/stopping"), str(n).encode(), HEADERS, 5))
+        for n in range(3)
+    ]
+    await asyncio.to_thread(receiver.wait_for, 1, "/stopping")
+
+    senders.drop_waiting()
+    first, *waiting = await asyncio.gather(*attempts, return_exceptions=True)
+    after = await senders.post(receiver.url("/after-drop"), b"x", HEADERS, 5)
+
+    assert isinstance(first, AttemptResult) and first.outcome == "SUCCEEDED"
+    assert [type(w) for w in waiting] == [NotStarted, NotStarted]
+    assert [r.body for r in receiver.requests("/stopping")] == [b"0"]
+    assert after.outcome == "SUCCEEDED"
 
 
 def test_the_setting_takes_a_count_from_0_to_64() -> None:
