@@ -1,6 +1,7 @@
 """Delivery throughput and JWT signing speed, each beside the ceiling measured in the same run.
 
     .venv/bin/python -m bench.delivery [--deliveries N] [--concurrency C] [--database-url URL]
+    .venv/bin/python -m bench.delivery --senders 0 --receiver aiohttp
     .venv/bin/python -m bench.delivery --database-url postgres --workers 2 --skip-signing
     .venv/bin/python -m bench.delivery --reads [--database-url postgres]
 
@@ -15,10 +16,13 @@ processes, started in the window and stopped with SIGTERM after it. `--reads` ru
 benchmark of bench/reads.py instead of everything else.
 
 End to end: an organization whose `--webhooks` webhooks aim at a local HTTPS receiver (its
-own process, bench/receiver.py) emits events through `hookwire.services.events.emit_event`,
-untimed. Then the real `Worker` runs in this process at `--concurrency`; the measured window
-runs from its start (or from starting the `--workers` processes) until every delivery has a
-recorded attempt (DeliveryAttempt rows, polled from this process every 50 ms).
+own process, bench/receiver.py, of the `--receiver` kind) emits events through
+`hookwire.services.events.emit_event`, untimed. Then the real `Worker` runs in this process
+at `--concurrency`, sending through `--senders` sender processes (HOOKWIRE_SENDER_PROCESSES;
+by default 1 when this process may use 2 cores or more, as docs/deploying.md advises, else
+0); the measured window runs from its start (or from starting the `--workers` processes)
+until every delivery has a recorded attempt (DeliveryAttempt rows, polled from this process
+every 50 ms).
 
 Ceiling: a bare aiohttp loop, `--concurrency` coroutines POSTing a real token of the same
 event type (a body of the same size) to the same receiver, run before and after the end to
@@ -52,7 +56,7 @@ import asyncpg
 from cryptography.fernet import Fernet
 
 from bench.machine import MachineBusy, describe_machine, process_cpu_seconds
-from bench.receiver import HOSTNAME, ReceiverProcess, running_receiver
+from bench.receiver import HOSTNAME, KINDS, ReceiverProcess, running_receiver
 from bench.signing import (
     event_fields,
     measure_signing,
@@ -445,7 +449,7 @@ async def _counts(query: Any, field: str) -> dict[str, int]:
 
 
 async def measure_delivery(args: argparse.Namespace, database_url: str) -> dict[str, Any]:
-    with running_receiver() as receiver:
+    with running_receiver(args.receiver) as receiver:
         claims = sample_claims(args.event, receiver.url(f"/hook/{uuid.uuid4()}/0"))
         body = call_token(worker_like_signer(generate_private_key()), claims).encode()
         _log(f"bare aiohttp loop: {args.deliveries} POSTs of {len(body)} bytes")
@@ -457,6 +461,8 @@ async def measure_delivery(args: argparse.Namespace, database_url: str) -> dict[
     ratio = e2e["deliveries_per_second"] / ceiling["requests_per_second"]
     plural = "es" if args.workers > 1 else ""
     workers = f"{args.workers} worker process{plural}" if args.workers else "one in-process Worker"
+    if args.senders and not args.workers:
+        workers += f" with {args.senders} sender process{'es' if args.senders > 1 else ''}"
     return {
         "end_to_end": e2e,
         "bare_ceiling": {
@@ -467,7 +473,7 @@ async def measure_delivery(args: argparse.Namespace, database_url: str) -> dict[
             "body_bytes": len(body),
         },
         "end_to_end_ratio": round(ratio, 3),
-        "end_to_end_ratio_compares": f"{workers} with one bare client process",
+        "end_to_end_ratio_compares": f"{workers}, with one bare client process",
         "end_to_end_target": END_TO_END_TARGET,
         "end_to_end_met": ratio >= END_TO_END_TARGET,
     }
@@ -543,8 +549,15 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--senders",
         type=int,
-        default=0,
-        help="HOOKWIRE_SENDER_PROCESSES: the worker sends through N child processes",
+        default=None,
+        help="HOOKWIRE_SENDER_PROCESSES: the worker sends through N child processes "
+        "(default: without --workers, 1 when this process may use 2 cores or more, else 0)",
+    )
+    parser.add_argument(
+        "--receiver",
+        choices=KINDS,
+        default=KINDS[0],
+        help="the local receiver: httptools (lean, the default) or aiohttp's web server",
     )
     parser.add_argument("--uvloop", action="store_true", help="run on uvloop (as `serve` does)")
     parser.add_argument("--skip-e2e", action="store_true")
@@ -560,6 +573,8 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> None:
     parser = _parser()
     args = parser.parse_args(argv)
+    if args.senders is None:  # --workers processes run at their own default, 0
+        args.senders = 1 if not args.workers and len(os.sched_getaffinity(0)) >= 2 else 0
     postgres = (args.database_url or "sqlite").startswith(("postgres", "asyncpg"))
     if args.workers and not postgres:
         parser.error("--workers needs PostgreSQL: --database-url postgres (or a postgres:// URL)")
@@ -585,6 +600,8 @@ def main(argv: list[str] | None = None) -> None:
         "concurrency": args.concurrency,
         "event": args.event,
         "event_loop": "uvloop" if args.uvloop else "asyncio",
+        "sender_processes": args.senders,
+        "receiver": args.receiver,
     }
     if not args.skip_signing:
         _log("signing")
