@@ -125,6 +125,7 @@ class Worker:
         self._room = asyncio.Event()
         self._ready: asyncio.Queue[_Ready | None] = asyncio.Queue()
         self._senders = concurrency  # posts under way at most: see Sender.senders_for
+        self._stopping = False
         self._sending = 0
         self._preparing = 0  # claimed, being signed before they join _ready
         self._ahead = concurrency  # how many may be claimed and not yet sending
@@ -142,8 +143,14 @@ class Worker:
         settle_collector()
         self._queue = delivery_queue()
         self._senders = self.runtime.delivery_transport.senders_for(self.concurrency)
+        self._stopping = False
         recorder = asyncio.create_task(self._record_forever())
         senders = [asyncio.create_task(self._send_forever()) for _ in range(self._senders)]
+        # A worker waiting for room (every sender busy) stops at once, not when an attempt
+        # ends, which with slow receivers is up to a timeout later; meanwhile senders that
+        # finished would start what was claimed ahead.
+        stopping = asyncio.ensure_future(stop.wait())
+        stopping.add_done_callback(lambda _: self._room.set())
         failures = 0
         try:
             while not stop.is_set():
@@ -162,9 +169,11 @@ class Worker:
                 if not found:
                     await self._idle(stop)
         finally:
+            stopping.cancel()
             await asyncio.gather(*self._preparations)
             await self._release_ready()
             # Attempts waiting in sender processes for a connection go back too.
+            self._stopping = True
             self.runtime.delivery_transport.drop_waiting()
             for _ in senders:
                 self._ready.put_nowait(None)
@@ -351,9 +360,13 @@ class Worker:
         return min(timeout + min(LEASE_MARGIN, lease / 10), lease * 0.9)
 
     async def _hand_back(self, delivery_id: str) -> None:
-        """A delivery whose lease would run out during its attempt: back to the queue unsent,
-        for any worker to claim (another may already have it, once the lease ran out)."""
-        log.warning("delivery %s waited past its lease for a sender; handed back", delivery_id)
+        """A delivery whose lease would run out during its attempt, or that waited in a
+        sender process when the worker stopped: back to the queue unsent, for any worker to
+        claim (another may already have it, once the lease ran out)."""
+        if self._stopping:
+            log.info("delivery %s not started before the worker stopped; handed back", delivery_id)
+        else:
+            log.warning("delivery %s waited past its lease for a sender; handed back", delivery_id)
         try:
             await self._queue.release(self.owner, [delivery_id])
         except Exception:

@@ -3,6 +3,7 @@ attempt while the server's worker claims, signs and records."""
 
 from __future__ import annotations
 
+import inspect
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,6 +12,7 @@ import pytest
 from cryptography.fernet import Fernet
 
 from hookwire.delivery.senders import ProcessTransport
+from hookwire.delivery.worker import Worker
 from hookwire.runtime import Runtime
 from hookwire.settings import Settings
 from tests.api.test_delivery import (
@@ -55,6 +57,9 @@ def sender_process(server: ServerThread) -> Iterator[ProcessTransport]:
         resolve=settings.resolve,
         ca_bundle=settings.ca_bundle,
     )
+    # The worker started with the in-process transport and keeps its number of senders;
+    # the child still runs at most that many at once, through its queue of waiting attempts.
+    senders.senders_for(inspect.signature(Worker).parameters["concurrency"].default)
     runtime.delivery_transport = senders
     try:
         yield senders

@@ -8,12 +8,21 @@ import os
 import signal
 import sys
 import time
-from collections.abc import AsyncIterator, Iterator
+import uuid
+from collections.abc import AsyncIterator, Iterator, Sequence
+from datetime import timedelta
 
 import pytest
+from cryptography.fernet import Fernet
 
+from hookwire.delivery import worker as worker_module
+from hookwire.delivery.recording import Finished
 from hookwire.delivery.senders import ProcessTransport, SenderLost
+from hookwire.delivery.signing import JwtSigner, generate_private_key
 from hookwire.delivery.transport import AttemptResult, NotStarted, Transport
+from hookwire.delivery.worker import Worker
+from hookwire.models.queue import Claim, ClaimedDelivery, EventRow, WebhookRow
+from hookwire.runtime import Runtime
 from hookwire.settings import Settings, SettingsError
 from tests.support.receiver import Receiver, Response
 
@@ -227,6 +236,69 @@ async def test_dropping_what_waits_leaves_attempts_in_flight_alone(
     assert [type(w) for w in waiting] == [NotStarted, NotStarted]
     assert [r.body for r in receiver.requests("/stopping")] == [b"0"]
     assert after.outcome == "SUCCEEDED"
+
+
+class _OneClaimQueue:
+    """Stands in for the DeliveryQueue: the first claim answers `claims`, later ones
+    nothing; notes what is handed back."""
+
+    def __init__(self, claims: list[Claim]) -> None:
+        self.claims = claims
+        self.released: list[str] = []
+
+    async def claim(self, owner: str, limit: int, lease: timedelta) -> list[Claim]:
+        claims, self.claims = self.claims[:limit], self.claims[limit:]
+        return claims
+
+    async def release(self, owner: str, ids: Sequence[str]) -> None:
+        self.released.extend(ids)
+
+
+async def test_a_stopping_worker_hands_back_the_attempts_waiting_in_its_sender_process(
+    receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Concurrency 1 and one sender process: one attempt at the receiver, one waiting in the
+    child for the connection, one claimed in the worker. Stopping lets the first finish and
+    be recorded, and hands the other two back to the queue unsent."""
+    receiver.respond("/stopping-worker", Response(200, delay=0.6))
+    webhook = WebhookRow("w-1", receiver.url("/stopping-worker"), "", 0, True)
+    event = EventRow("e-1", "PersonCreated_v1", "{}")
+    queue = _OneClaimQueue(
+        [
+            Claim(ClaimedDelivery(f"d-{n}", str(uuid.uuid4()), "e-1", "w-1", 0, 3), webhook, event)
+            for n in range(3)
+        ]
+    )
+    recorded: list[str] = []
+
+    async def record(batch: list[Finished], *_: object) -> list[object]:
+        recorded.extend(finished.delivery.id for finished in batch)
+        return []
+
+    monkeypatch.setattr(worker_module, "delivery_queue", lambda: queue)
+    monkeypatch.setattr(worker_module, "record_finished", record)
+    runtime = Runtime.create(Settings.from_env({}, secret_keys=(Fernet.generate_key().decode(),)))
+    runtime.delivery_transport = ProcessTransport(1, **network(receiver))  # type: ignore[arg-type]
+    signer = JwtSigner(generate_private_key(), "k1")
+
+    async def signer_for(organization_id: uuid.UUID) -> JwtSigner:
+        return signer
+
+    monkeypatch.setattr(runtime.signers, "signer_for", signer_for)
+    worker = Worker(runtime, concurrency=1, idle_poll=30.0)
+    stop = asyncio.Event()
+    try:
+        running = asyncio.create_task(worker.run(stop))
+        await asyncio.to_thread(receiver.wait_for, 1, "/stopping-worker")
+        await asyncio.sleep(0.1)  # well inside the first attempt's 0.6 s
+        stop.set()
+        await asyncio.wait_for(running, 10)
+    finally:
+        await runtime.delivery_transport.close()
+
+    assert len(receiver.requests("/stopping-worker")) == 1
+    assert len(recorded) == 1 and len(queue.released) == 2
+    assert sorted(recorded + queue.released) == ["d-0", "d-1", "d-2"]
 
 
 def test_the_setting_takes_a_count_from_0_to_64() -> None:
