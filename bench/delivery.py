@@ -19,8 +19,8 @@ End to end: an organization whose `--webhooks` webhooks aim at a local HTTPS rec
 own process, bench/receiver.py, of the `--receiver` kind) emits events through
 `hookwire.services.events.emit_event`, untimed. Then the real `Worker` runs in this process
 at `--concurrency`, sending through `--senders` sender processes (HOOKWIRE_SENDER_PROCESSES;
-by default 1 when this process may use 2 cores or more, as docs/deploying.md advises, else
-0); the measured window runs from its start (or from starting the `--workers` processes)
+by default, as docs/deploying.md advises, 1 on SQLite when this process may use 2 cores or
+more, else 0); the measured window runs from its start (or from starting the `--workers` processes)
 until every delivery has a recorded attempt (DeliveryAttempt rows, polled from this process
 every 50 ms).
 
@@ -551,7 +551,7 @@ def _parser() -> argparse.ArgumentParser:
         type=int,
         default=None,
         help="HOOKWIRE_SENDER_PROCESSES: the worker sends through N child processes "
-        "(default: without --workers, 1 when this process may use 2 cores or more, else 0)",
+        "(default: on SQLite, 1 when this process may use 2 cores or more, else 0)",
     )
     parser.add_argument(
         "--receiver",
@@ -573,9 +573,10 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> None:
     parser = _parser()
     args = parser.parse_args(argv)
-    if args.senders is None:  # --workers processes run at their own default, 0
-        args.senders = 1 if not args.workers and len(os.sched_getaffinity(0)) >= 2 else 0
     postgres = (args.database_url or "sqlite").startswith(("postgres", "asyncpg"))
+    if args.senders is None:  # as docs/deploying.md advises; `hookwire worker` defaults to 0
+        several_cores = len(os.sched_getaffinity(0)) >= 2
+        args.senders = 1 if several_cores and not postgres and not args.workers else 0
     if args.workers and not postgres:
         parser.error("--workers needs PostgreSQL: --database-url postgres (or a postgres:// URL)")
     report: dict[str, Any] = {
