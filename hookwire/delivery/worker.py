@@ -92,15 +92,15 @@ class Worker:
     """Runs until `stop` is set; then lets in-flight attempts finish and records them.
 
     `concurrency` senders take claimed deliveries from a queue, one attempt at a time (with
-    sender processes twice as many, half of them waiting in the processes for a connection:
-    `Sender.senders_for`). Claims run ahead of them (see AHEAD_SECONDS), so a sender that is
-    done starts the next attempt at once rather than after a claim's round trip to the
-    database; each claimed batch comes with its webhooks and events and is signed ahead,
-    SIGN_CHUNK tokens between two turns of the event loop, while the next claim runs. An
-    attempt starts only while the claim's lease (HOOKWIRE_DELIVERY_LEASE, 90 s) will outlast
-    its timeout by LEASE_MARGIN (or a tenth of a shorter lease); a delivery that waited longer
-    goes back to the queue unsent. A token that waited more than RESIGN_AFTER is signed again
-    before it is sent.
+    sender processes three times as many, the others waiting in the processes for a
+    connection or on their way: `Sender.senders_for`). Claims run ahead of them (see
+    AHEAD_SECONDS), so a sender that is done starts the next attempt at once rather than
+    after a claim's round trip to the database; each claimed batch comes with its webhooks and
+    events and is signed ahead, SIGN_CHUNK tokens between two turns of the event loop, while
+    the next claim runs. An attempt starts only while the claim's lease
+    (HOOKWIRE_DELIVERY_LEASE, 90 s) will outlast its timeout by LEASE_MARGIN (or a tenth of a
+    shorter lease); a delivery that waited longer goes back to the queue unsent. A token that
+    waited more than RESIGN_AFTER is signed again before it is sent.
 
     Signing is on the event loop's thread: ECDSA in `cryptography` runs without the GIL, but
     a signing thread needs the GIL back after every signature, and beside a busy event loop
@@ -194,7 +194,11 @@ class Worker:
         Signing a claimed batch goes on in its own task while the next claim runs.
         """
         in_hand = self._sending + self._ready.qsize() + self._preparing
-        room = self._senders + self._ahead_allowed() - in_hand
+        # Senders beyond `concurrency` (sender processes keep posts waiting in them) take
+        # their work from what is claimed ahead, which grows with the rate: at a slow rate a
+        # worker holds no more claimed than without them, and the last claimed is not kept
+        # waiting longer than its lease allows.
+        room = self.concurrency + self._ahead_allowed() - in_hand
         if room < max(1, min(self.batch_size, self.concurrency) // 4):
             self._room.clear()
             await self._room.wait()
