@@ -11,9 +11,9 @@ It stands in for other companies' servers, which in production run on other mach
 2-core benchmark machine every microsecond of CPU it spends is taken from the worker (and its
 sender process) being measured, and not from the bare loop, which uses one core. So the
 default kind, `httptools`, is an asyncio protocol that parses HTTP/1.1 with httptools (the
-parser uvicorn uses) and answers from a constant: 20 – 28 µs of CPU per request on the
-benchmark VM. `aiohttp` is aiohttp's web server, as before (64 – 77 µs per request), kept to
-compare with earlier figures.
+parser uvicorn uses) and answers from a constant: 20 – 31 µs of CPU per request on the
+benchmark VM. `aiohttp` is aiohttp's web server, as before (58 – 80 µs per request), kept
+to compare with earlier figures.
 """
 
 from __future__ import annotations
