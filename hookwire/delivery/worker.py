@@ -124,7 +124,6 @@ class Worker:
         self._wake = asyncio.Event()
         self._room = asyncio.Event()
         self._ready: asyncio.Queue[_Ready | None] = asyncio.Queue()
-        self._senders = concurrency  # posts under way at most: see Sender.senders_for
         self._stopping = False
         self._sending = 0
         self._preparing = 0  # claimed, being signed before they join _ready
@@ -142,10 +141,10 @@ class Worker:
     async def run(self, stop: asyncio.Event) -> None:
         settle_collector()
         self._queue = delivery_queue()
-        self._senders = self.runtime.delivery_transport.senders_for(self.concurrency)
         self._stopping = False
         recorder = asyncio.create_task(self._record_forever())
-        senders = [asyncio.create_task(self._send_forever()) for _ in range(self._senders)]
+        count = self.runtime.delivery_transport.senders_for(self.concurrency)
+        senders = [asyncio.create_task(self._send_forever()) for _ in range(count)]
         # A worker waiting for room (every sender busy) stops at once, not when an attempt
         # ends, which with slow receivers is up to a timeout later; meanwhile senders that
         # finished would start what was claimed ahead.
