@@ -4,6 +4,7 @@ exactly as the in-process transport makes them, and a child that dies loses noth
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import os
 import signal
 import sys
@@ -17,7 +18,7 @@ from cryptography.fernet import Fernet
 
 from hookwire.delivery import worker as worker_module
 from hookwire.delivery.recording import Finished
-from hookwire.delivery.senders import ProcessTransport, SenderLost
+from hookwire.delivery.senders import PIPE_BYTES, ProcessTransport, SenderLost
 from hookwire.delivery.signing import JwtSigner, generate_private_key
 from hookwire.delivery.transport import AttemptResult, NotStarted, Transport
 from hookwire.delivery.worker import Worker
@@ -193,6 +194,19 @@ async def test_a_child_runs_its_share_of_the_concurrency_and_keeps_the_rest_wait
     assert [r.outcome for r in results] == ["SUCCEEDED"] * 5
     assert sorted(received[:2]) == [b"0", b"1"]  # the first two, then the waiting ones
     assert sorted(received) == [b"0", b"1", b"2", b"3", b"4"]
+
+
+@pytest.mark.skipif(not hasattr(fcntl, "F_GETPIPE_SZ"), reason="Linux pipes only")
+async def test_a_childs_stdin_pipe_holds_a_whole_frame_of_requests(
+    receiver: Receiver, senders: ProcessTransport
+) -> None:
+    """A frame of 30 requests is about 60 kB: in a 64 KiB pipe the child reads it over several
+    turns of its event loop, and its connections wait for it."""
+    await senders.post(receiver.url("/warm"), b"x", HEADERS, 5)
+    (child,) = senders._children
+    assert child.process.stdin is not None
+    pipe = child.process.stdin.get_extra_info("pipe").fileno()
+    assert fcntl.fcntl(pipe, fcntl.F_GETPIPE_SZ) == PIPE_BYTES
 
 
 async def test_an_attempt_still_waiting_at_its_start_by_is_not_started(
