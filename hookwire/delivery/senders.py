@@ -19,7 +19,8 @@ still waiting that way. Everything handed over in one pass of the event loop tra
 frame.
 
 A child runs at most `limit` attempts at once (its share of the worker's concurrency, see
-`ProcessTransport.senders_for`); the requests beyond wait in it, in order, for a connection.
+`ProcessTransport.senders_for`, else as many as its Transport's connector allows); the
+requests beyond wait in it, in order, for a connection.
 
 A child that dies takes its attempts in flight with it: their `post` raises `SenderLost`,
 the worker leaves those deliveries leased, and they are claimed again when the lease ends (at
@@ -44,7 +45,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from hookwire.delivery.collector import settle_collector
-from hookwire.delivery.transport import AttemptResult, NotStarted, Transport
+from hookwire.delivery.transport import MAX_CONNECTIONS, AttemptResult, NotStarted, Transport
 
 log = logging.getLogger(__name__)
 
@@ -138,7 +139,9 @@ class ProcessTransport:
         self._not_before = 0.0
         self._next_id = 0
         self._flush_scheduled = False
-        self._limit = 0  # attempts each child runs at once; 0: all it is given
+        # Attempts each child runs at once: until senders_for says, as many as its
+        # Transport's connector allows anyway.
+        self._limit = MAX_CONNECTIONS
 
     def senders_for(self, concurrency: int) -> int:
         """Each child runs at most its share of `concurrency` attempts at once and keeps the
@@ -147,7 +150,7 @@ class ProcessTransport:
         process later (which on a busy machine held the senders' connections idle half the
         time). Three, not two: on the benchmark VM requests and answers spend 2 – 7 ms each
         way between the processes, a third of a busy worker's posts at any moment.
-        Children started before this call keep running every post at once."""
+        Children started before this call keep the limit they started with."""
         self._limit = -(-concurrency // self._count)
         return 3 * concurrency
 
@@ -327,10 +330,9 @@ async def _serve_parent() -> None:
         user_agent=config["user_agent"],
     )
     answers: list[tuple[Any, ...]] = []
-    limit: int = config.get("limit") or 0  # 0: every request starts at once
+    limit: int = config["limit"]
     waiting: collections.deque[tuple[Request, float]] = collections.deque()
     more = asyncio.Event()
-    in_flight: set[asyncio.Task[None]] = set()
 
     def flush() -> None:
         if answers:
@@ -386,16 +388,12 @@ async def _serve_parent() -> None:
                 if request == _DROP_WAITING:
                     while waiting:
                         answer((waiting.popleft()[0][0], None, None))
-                elif limit:
+                else:
                     start_within = request[5]
                     waiting.append(
                         (request, math.inf if start_within is None else now + start_within)
                     )
                     more.set()
-                else:
-                    task = asyncio.create_task(attempt(request))
-                    in_flight.add(task)
-                    task.add_done_callback(in_flight.discard)
 
     reading = asyncio.create_task(read_requests())
     reading.add_done_callback(lambda _: more.set())
@@ -404,8 +402,6 @@ async def _serve_parent() -> None:
         # Until the parent closes our stdin; then finish what was handed over, and end.
         await reading
         await asyncio.gather(*connections)
-        while in_flight:
-            await asyncio.gather(*in_flight)
         flush()
         await writer.drain()
     finally:

@@ -28,6 +28,7 @@ from hookwire.domain.network_policy import Network, blocked_reason, parse_networ
 from hookwire.domain.retry_after import parse_retry_after
 
 __all__ = [
+    "MAX_CONNECTIONS",
     "RESPONSE_BODY_LIMIT",
     "RESPONSE_JSON_LIMIT",
     "AttemptResult",
@@ -44,6 +45,7 @@ Outcome = Literal["SUCCEEDED", "HTTP_ERROR", "TIMEOUT", "CONNECTION_ERROR", "TLS
 RESPONSE_BODY_LIMIT = 4096
 RESPONSE_JSON_LIMIT = 64 * 1024
 
+MAX_CONNECTIONS = 256  # a Transport's connections at once, by default
 _CACHE_SIZE = 4096
 _ALLOW_HINT = "refused (HOOKWIRE_ALLOWED_NETWORKS can allow it)"
 _NO_OVERRIDES: Mapping[str, str] = MappingProxyType({})
@@ -167,7 +169,7 @@ class Transport:
         resolve: Mapping[str, str] = _NO_OVERRIDES,
         ca_bundle: str | None = None,
         user_agent: str = "Hookwire/0.1.0",
-        max_connections: int = 256,
+        max_connections: int = MAX_CONNECTIONS,
     ) -> None:
         self._allowed = parse_networks(allowed_networks)
         self._overrides = {host.rstrip(".").lower(): ip for host, ip in resolve.items()}
